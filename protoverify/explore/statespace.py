@@ -1,0 +1,237 @@
+"""Breadth-first construction of a net's state space.
+
+Breadth-first order makes the parent links a shortest-path tree, so the path
+to any marking (a dead one, a property violation) is shortest.  Each state
+stores its marking, its BFS parent and the transition that reached it; the
+binding is recomputed when a path is asked for, which keeps states small.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+
+from ..errors import ModelRuntimeError
+from ..net import ir
+from ..net.evaluate import EvalFailure
+from ..net.show import binding_to_json, show_binding, show_marking
+from .firing import CompiledTransition, compile_net
+
+__all__ = ["explore", "StateSpace", "Step", "DEFAULT_MAX_STATES", "STRATEGIES"]
+
+DEFAULT_MAX_STATES = 2_000_000
+STRATEGIES = ("bfs",)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One firing on a path: the transition, its binding, and where it leads."""
+
+    transition: ir.Transition
+    env: tuple
+    target: int
+
+    @property
+    def binding(self) -> dict:
+        return binding_to_json(self.transition, self.env)
+
+    def show(self) -> str:
+        b = show_binding(self.transition, self.env)
+        return f"{self.transition.name}({b})" if b else self.transition.name
+
+    def to_json(self) -> dict:
+        return {"transition": self.transition.name, "binding": self.binding}
+
+
+@dataclass
+class StateSpace:
+    """The reachable markings of a net and what was learnt building them."""
+
+    net: ir.Net
+    markings: list = field(default_factory=list)
+    index: dict = field(default_factory=dict)
+    parent: array = field(default_factory=lambda: array("q"))
+    via: array = field(default_factory=lambda: array("i"))
+    edges: int = 0
+    dead: list = field(default_factory=list)
+    bounds: list = field(default_factory=list)
+    fired: list = field(default_factory=list)
+    complete: bool = True
+    stop_reason: str | None = None
+    max_states: int = DEFAULT_MAX_STATES
+    expanded: int = 0
+    successors: list | None = None  # per state: list of (target, transition index), if kept
+    elapsed: float = 0.0
+
+    @property
+    def states(self) -> int:
+        return len(self.markings)
+
+    @property
+    def dead_markings(self) -> int:
+        return len(self.dead)
+
+    @property
+    def dead_transitions(self) -> list[str]:
+        return [t.name for t in self.net.transitions if not self.fired[t.index]]
+
+    def bound_of(self, place: str) -> int:
+        return self.bounds[self.net.place(place).index]
+
+    def path_to(self, state: int) -> list[Step]:
+        """A shortest firing sequence from the initial marking to ``state``."""
+        chain = []
+        s = state
+        while s != 0:
+            chain.append(s)
+            s = self.parent[s]
+        chain.reverse()
+        compiled = _compiled_for(self.net)
+        steps = []
+        prev = 0
+        for s in chain:
+            t = compiled[self.via[s]]
+            marking = self.markings[prev]
+            views = [dict(pl) for pl in marking]
+            target = self.markings[s]
+            for env, removed in t.enabled(views):
+                if t.fire(marking, views, env, removed) == target:
+                    steps.append(Step(t.ir, env, s))
+                    break
+            else:  # pragma: no cover - a broken parent link
+                from ..errors import InternalError
+                raise InternalError(f"cannot replay step {prev} -> {s} by {t.name}")
+            prev = s
+        return steps
+
+
+_COMPILED: dict = {}
+
+
+def _compiled_for(net: ir.Net) -> list[CompiledTransition]:
+    c = _COMPILED.get(net)
+    if c is None:
+        c = _COMPILED[net] = compile_net(net)
+    return c
+
+
+def explore(net: ir.Net, strategy: str = "bfs", *, max_states: int | None = None, timeout: float | None = None,
+            keep_successors: bool = False, progress=None) -> StateSpace:
+    """Build the reachable state space of ``net``.
+
+    ``max_states`` (default :data:`DEFAULT_MAX_STATES`) and ``timeout`` (seconds)
+    stop the construction early; the result then has ``complete`` False and
+    ``stop_reason`` set.  ``progress`` is called now and then with the
+    :class:`StateSpace` being built.
+
+    >>> from protoverify import load_model_text
+    >>> net = load_model_text('''
+    ...   model Toggle
+    ...   colset Bit = 0..1
+    ...   place P : Bit = 0
+    ...   transition flip in P : b  out P : 1 - b
+    ... ''')
+    >>> space = explore(net)
+    >>> space.states, space.edges, space.dead_markings
+    (2, 2, 0)
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    limit = DEFAULT_MAX_STATES if max_states is None else max_states
+    if limit < 1:
+        raise ValueError("max_states must be at least 1")
+    compiled = _compiled_for(net)
+    space = StateSpace(net, max_states=limit)
+    nplaces = len(net.places)
+    space.bounds = [0] * nplaces
+    space.fired = [False] * len(compiled)
+    if keep_successors:
+        space.successors = []
+    initial = net.initial_marking
+    markings, index, parent, via = space.markings, space.index, space.parent, space.via
+    markings.append(initial)
+    index[initial] = 0
+    parent.append(0)
+    via.append(-1)
+    bounds = space.bounds
+    for p in range(nplaces):
+        bounds[p] = sum(n for _, n in initial[p])
+    fired = space.fired
+    succ_lists = space.successors
+    start = time.monotonic()
+    deadline = None if timeout is None else start + timeout
+    edges = 0
+    head = 0
+    tick = 0
+    while head < len(markings):
+        if tick >= 256:
+            tick = 0
+            if deadline is not None and time.monotonic() >= deadline:
+                space.complete, space.stop_reason = False, "timeout"
+                break
+            if progress is not None:
+                space.edges, space.expanded = edges, head
+                progress(space)
+        tick += 1
+        marking = markings[head]
+        views = [dict(pl) for pl in marking]
+        any_enabled = False
+        out = [] if succ_lists is not None else None
+        t = env = None
+        try:
+            for t in compiled:
+                for env, removed in t.enabled(views):
+                    any_enabled = True
+                    fired[t.index] = True
+                    new = t.fire(marking, views, env, removed)
+                    edges += 1
+                    target = index.get(new)
+                    if target is None:
+                        if len(markings) >= limit:
+                            space.complete, space.stop_reason = False, "max-states"
+                            break
+                        target = len(markings)
+                        index[new] = target
+                        markings.append(new)
+                        parent.append(head)
+                        via.append(t.index)
+                        for p in t.touched:
+                            total = 0
+                            for _, n in new[p]:
+                                total += n
+                            if total > bounds[p]:
+                                bounds[p] = total
+                    if out is not None:
+                        out.append((target, t.index))
+                if not space.complete:
+                    break
+        except EvalFailure as err:
+            raise _runtime_error(net, t, env, marking, err) from None
+        except RecursionError:
+            raise _runtime_error(net, t, env, marking, EvalFailure("expression nesting too deep")) from None
+        if not space.complete:
+            break
+        if out is not None:
+            succ_lists.append(out)
+        if not any_enabled:
+            space.dead.append(head)
+        head += 1
+    space.expanded = head
+    space.edges = edges
+    space.elapsed = time.monotonic() - start
+    if progress is not None:
+        progress(space)
+    return space
+
+
+def _runtime_error(net, t, env, marking, err: EvalFailure) -> ModelRuntimeError:
+    binding = {}
+    env = getattr(err, "env", env)
+    if t is not None and env is not None:
+        tr = t.ir
+        binding = {name: cs.show(env[i]) for i, (name, cs) in enumerate(tr.variables)
+                   if i < len(env) and env[i] is not None}
+    return ModelRuntimeError(
+        err.message, transition=t.name if t is not None else "", binding=binding,
+        marking=show_marking(net, marking), hint=err.hint, location=str(err.loc) if err.loc else "")
