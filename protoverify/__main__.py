@@ -1,0 +1,5 @@
+"""``python -m protoverify`` is the ``protoverify`` command."""
+
+from .cli import main
+
+main()
