@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .diagnostics import Source
@@ -10,6 +11,11 @@ from .dsl.typecheck import check_model
 from .net.ir import Net
 
 __all__ = ["load_model", "load_model_text"]
+
+# Long expressions (a 2,000-term `++` chain) are checked and evaluated by
+# recursion over their depth; give them room.
+if sys.getrecursionlimit() < 20_000:
+    sys.setrecursionlimit(20_000)
 
 
 def load_model(path: str | Path, params: dict[str, object] | None = None) -> Net:

@@ -10,7 +10,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
+from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..diagnostics import Source
@@ -30,16 +31,13 @@ _TERMINAL_NAMES = {
     "NAME": "a name",
     "INT": "an integer",
     "$END": "the end of the file",
-    "CMP_OP": "a comparison",
-    "ADD_OP": "`+` or `-`",
-    "MUL_OP": "`*`, `/` or `%`",
 }
 
 
 @lru_cache(maxsize=None)
 def _lark() -> Lark:
     grammar = resources.files("protoverify.dsl").joinpath("model.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return Lark(grammar, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=True)
 
 
 def read_source(path: str | Path) -> Source:
@@ -137,6 +135,11 @@ def _expected(names) -> str:
 
 def _syntax_diagnostic(source: Source, err: UnexpectedInput):
     line, col = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
+    pos = getattr(err, "pos_in_stream", None)
+    if pos is None and isinstance(err, UnexpectedToken) and err.token.start_pos is not None:
+        pos = err.token.start_pos
+    if pos is not None and source.text.startswith("/*", pos):
+        return source.diagnostic("PV106", line, col, width=2, hint="end it with `*/`")
     if isinstance(err, UnexpectedCharacters):
         char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else "?"
         hint = _char_hint(char)
@@ -149,10 +152,17 @@ def _syntax_diagnostic(source: Source, err: UnexpectedInput):
             col = len(lines[-1]) + 1
         else:
             line, col = 1, 1
-        hint = "a model file starts with `model NAME`" if not source.text.strip() else ""
+        hint = "a model file starts with `model NAME`" if "MODEL" in set(err.expected) else ""
         return source.diagnostic("PV103", line, col, expected=expected, hint=hint)
     assert isinstance(err, UnexpectedToken)
     tok = err.token
+    value = str(tok)
+    if value in RESERVED and "NAME" in set(err.expected):
+        first_on_line = not source.line_text(line)[: col - 1].strip()
+        if not (first_on_line and value in _STATEMENT_KEYWORDS):
+            return source.diagnostic("PV104", line, col, width=len(value), name=value,
+                                     hint="choose another name, e.g. `" + value + "_`"
+                                     if value not in ("true", "false") else "choose another name")
     found = f"`{tok}`"
     if tok.type == "NAME":
         found = f"name `{tok}`"
@@ -174,14 +184,19 @@ def _char_hint(char: str) -> str:
     }.get(char, "")
 
 
+_STATEMENT_KEYWORDS = frozenset("model param colset fun place transition in out read inhibit guard emit".split())
+
+
 def _token_hint(source: Source, err: UnexpectedToken) -> str:
     tok, expected = err.token, set(err.expected)
     value = str(tok)
-    if "NAME" in expected and value in RESERVED:
-        return f"`{value}` is a reserved word; choose another name"
-    if value == "=" and any(_describe_terminal(e) == "`==`" for e in expected | {"CMP_OP"}):
+    if value in _STATEMENT_KEYWORDS and "NAME" in expected:
+        return f"something is missing before `{value}` (an arc inscription after `:`?)"
+    if value in ("*", "/", "%") and ".." in source.line_text(tok.line)[: tok.column - 1]:
+        return f"in a range bound, put `{value}` inside parentheses, e.g. `1..(2 * N)`"
+    if value == "=" and "EQUAL" not in expected:
         return "compare with `==`; `=` only appears in declarations"
-    if "MODEL" in expected and err.line == (err.token.line or 1):
+    if "MODEL" in expected:
         return "a model file starts with `model NAME`"
     if value in {"int", "bool"}:
         return ""
@@ -208,7 +223,7 @@ def _pos_meta(meta) -> A.Pos:
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(Transformer_NonRecursive):
     """One method per grammar rule (or alias)."""
 
     def __init__(self, source: Source):
@@ -217,9 +232,6 @@ class _Builder(Transformer):
 
     # -- helpers
     def _ident(self, tok: Token, what: str) -> A.Ident:
-        if str(tok) in RESERVED:
-            raise ModelError(self.source.diagnostic("PV104", tok.line, tok.column, width=len(tok), name=str(tok),
-                                                    what=what, hint="choose another name"))
         return A.Ident(str(tok), _pos_tok(tok))
 
     def _int(self, tok: Token) -> int:
@@ -371,13 +383,20 @@ class _Builder(Transformer):
     def not_op(self, meta, children):
         return A.Not(_pos_meta(meta), children[0])
 
-    def compare(self, meta, children):
-        left, op, right = children
-        return A.BinOp(A.Pos(op.line, op.column, len(op)), str(op), left, right)
+    def _binop(self, op, meta, children):
+        return A.BinOp(_pos_meta(meta), op, children[0], children[1])
 
-    def arith(self, meta, children):
-        left, op, right = children
-        return A.BinOp(A.Pos(op.line, op.column, len(op)), str(op), left, right)
+    def eq(self, meta, c): return self._binop("==", meta, c)  # noqa: E704
+    def ne(self, meta, c): return self._binop("!=", meta, c)  # noqa: E704
+    def lt(self, meta, c): return self._binop("<", meta, c)  # noqa: E704
+    def le(self, meta, c): return self._binop("<=", meta, c)  # noqa: E704
+    def gt(self, meta, c): return self._binop(">", meta, c)  # noqa: E704
+    def ge(self, meta, c): return self._binop(">=", meta, c)  # noqa: E704
+    def add(self, meta, c): return self._binop("+", meta, c)  # noqa: E704
+    def sub(self, meta, c): return self._binop("-", meta, c)  # noqa: E704
+    def mul(self, meta, c): return self._binop("*", meta, c)  # noqa: E704
+    def div(self, meta, c): return self._binop("/", meta, c)  # noqa: E704
+    def mod(self, meta, c): return self._binop("%", meta, c)  # noqa: E704
 
     def neg(self, meta, children):
         return A.Neg(_pos_meta(meta), children[0])

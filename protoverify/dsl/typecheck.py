@@ -10,8 +10,7 @@ together as a :class:`~protoverify.errors.ModelError`.
 from __future__ import annotations
 
 import difflib
-
-import networkx as nx
+import re
 
 from ..diagnostics import Source, make
 from ..errors import InputError, ModelError
@@ -41,6 +40,10 @@ def apply_overrides(model: A.Model, overrides: dict[str, object], source: Source
             close = difflib.get_close_matches(name, list(declared), n=1)
             known = ", ".join(declared) or "none"
             hint = f"did you mean `{close[0]}`? " if close else ""
+            if not close:
+                lowered = {k.lower(): k for k in declared}
+                if name.lower() in lowered:
+                    hint = f"did you mean `{lowered[name.lower()]}`? "
             raise InputError(f"{make('PV401', source.name, 1, 1, name=name).message} "
                              f"[PV401]\n  hint: {hint}the model declares: {known}")
         if isinstance(raw, bool):
@@ -50,6 +53,8 @@ def apply_overrides(model: A.Model, overrides: dict[str, object], source: Source
             continue
         text = str(raw).strip()
         try:
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
+                raise ValueError(text)
             out[name] = int(text, 10)
         except ValueError:
             raise InputError(f"{make('PV402', source.name, 1, 1, name=name, value=text).message} "
@@ -74,6 +79,8 @@ class _Checker:
         self.places: dict[str, ir.Place] = {}
         self.declared: dict[str, tuple[str, A.Ident]] = {}
         self.in_transition = False
+        self.const_context: str | None = None
+        self.suppress_unbound = False
         self.failed_colsets: set[str] = set()
         self.colset_decls: dict[str, A.Decl] = {}
 
@@ -86,9 +93,9 @@ class _Checker:
     def loc(self, pos: A.Pos) -> ir.Loc:
         return ir.Loc(self.src.name, pos.line, pos.column)
 
-    def _guarded(self, fn, *args):
+    def _guarded(self, fn, *args, **kw):
         try:
-            return fn(*args)
+            return fn(*args, **kw)
         except _Abort:
             return None
 
@@ -100,10 +107,11 @@ class _Checker:
         for d in decls:
             if isinstance(d, (A.RangeColset, A.EnumColset, A.ProductColset)):
                 self.colset_decls.setdefault(d.name.name, d)
-        for d in decls:
-            if isinstance(d, (A.RangeColset, A.EnumColset, A.ProductColset)) and \
-                    self.colset_decls[d.name.name] is d:
-                self._guarded(self.colset, d)
+        # enumerations first, so that a range bound naming a constant gets a type error
+        for kind in (A.EnumColset, A.RangeColset, A.ProductColset):
+            for d in decls:
+                if isinstance(d, kind) and self.colset_decls[d.name.name] is d:
+                    self._guarded(self.colset, d)
         self._guarded(self.functions_all, [d for d in decls if isinstance(d, A.FunDecl)])
         for d in decls:
             if isinstance(d, A.PlaceDecl):
@@ -131,14 +139,16 @@ class _Checker:
         names = [(d.name, kind)]
         if isinstance(d, A.EnumColset):
             names += [(c, "constant") for c in d.constants]
+        names_seen_here = [i for i, _ in names]
         for ident, k in names:
             if ident.name in ("Unit", "unit", "int", "bool"):
-                self._guarded(self.error, "PV202", ident.pos, what="built-in name", name=ident.name, line="built in",
-                              hint="choose another name")
+                self._guarded(self.error, "PV206", ident.pos, name=ident.name, hint="choose another name")
                 continue
             prev = self.declared.get(ident.name)
+            if prev is not None and prev[1] in names_seen_here:
+                continue  # repeated inside one enumeration: reported by the enumeration's own check
             if prev is not None:
-                self._guarded(self.error, "PV202", ident.pos, what=k, name=ident.name, line=prev[1].pos.line,
+                self._guarded(self.error, "PV202", ident.pos, what=k, name=ident.name, first=prev[1].pos.line,
                               hint="every declared name must be unique: places, transitions, colour sets, "
                                    "constants, functions and parameters share one namespace")
                 continue
@@ -153,7 +163,11 @@ class _Checker:
         return entry[0] if entry else None
 
     def const_int(self, e: A.Expr, context: str) -> int:
-        typed = self.expr(e, {}, context=context)
+        self.const_context = context
+        try:
+            typed = self.expr(e, {}, context=context)
+        finally:
+            self.const_context = None
         if not isinstance(typed.type, (C.IntType, C.RangeSet)):
             self.error("PV301", e.pos, context=context, expected="an integer", found=C.type_name(typed.type))
         try:
@@ -239,6 +253,9 @@ class _Checker:
 
     # ------------------------------------------------------------ functions
     def functions_all(self, decls: list[A.FunDecl]):
+        if not decls:
+            return
+        import networkx as nx  # only models with functions pay for the import
         by_name = {d.name.name: d for d in decls if self.declared.get(d.name.name, (None, None))[1] is d.name}
         graph = nx.DiGraph()
         for name, d in by_name.items():
@@ -294,18 +311,25 @@ class _Checker:
 
     # --------------------------------------------------------------- places
     def place(self, d: A.PlaceDecl):
+        if len(d.type.names) == 1 and d.type.names[0].name in ("int", "bool"):
+            self.error("PV301", d.type.pos, context=f"place `{d.name.name}`", expected="a colour set",
+                       found=d.type.names[0].name,
+                       hint="places hold tokens of a finite colour set; declare one, e.g. `colset C = 0..10`")
         colset = self.type_ref(d.type, False)
         if isinstance(colset, (C.IntType, C.BoolType)):
             self.error("PV301", d.type.pos, context=f"place `{d.name.name}`", expected="a colour set",
                        found=colset.name)
         initial: tuple = ()
         if d.init is not None:
-            terms = self.ms(d.init, {}, colset, f"the initial marking of `{d.name.name}`", for_init=True)
-            try:
-                pairs = compile_ms(terms)([]) if terms else []
-            except EvalFailure as err:
-                self.error("PV311", d.init.pos, context=f"the initial marking of `{d.name.name}`",
-                           problem=err.message, hint=err.hint)
+            context = f"the initial marking of `{d.name.name}`"
+            terms = self.ms(d.init, {}, colset, context, for_init=True)
+            written = [t for t in _flatten(d.init) if not isinstance(t, A.MsEmpty)]
+            pairs = []
+            for term, at in zip(terms, written):  # one at a time, to point at the failing one
+                try:
+                    pairs.extend(compile_ms((term,))([]))
+                except EvalFailure as err:
+                    self.error("PV311", at.pos, context=context, problem=err.message, hint=err.hint)
             counts: dict = {}
             for v, n in pairs:
                 counts[v] = counts.get(v, 0) + n
@@ -333,6 +357,8 @@ class _Checker:
                                   hint=self.suggest(arc.place.name, list(self.places)))
                 failed = True
             arcs_places.append(place)
+        self.suppress_unbound = failed
+        conflicted: set[int] = set()
 
         # 1. variables bound by patterns on in/read arcs
         def bind(pattern: A.Expr, t: C.Type):
@@ -345,6 +371,7 @@ class _Checker:
                                       expected=prev.name, found=t.name,
                                       notes=(f"`{pattern.name}` is first bound at line "
                                              f"{var_pos[pattern.name].line} as {prev.name}",))
+                        conflicted.add(current_arc[0])
                     return
                 if not isinstance(t, C.ColourSet):
                     return
@@ -358,9 +385,11 @@ class _Checker:
                 for item, ct in zip(pattern.items, comps):
                     bind(item, ct)
 
-        for arc, place in zip(d.arcs, arcs_places):
+        current_arc = [0]
+        for k, (arc, place) in enumerate(zip(d.arcs, arcs_places)):
             if place is None or arc.kind not in ("in", "read"):
                 continue
+            current_arc[0] = k
             for term in _flatten(arc.inscription):
                 if isinstance(term, A.MsTerm) and (term.coef is None or
                                                     (isinstance(term.coef, A.IntLit) and term.coef.value >= 1)):
@@ -368,8 +397,9 @@ class _Checker:
 
         # 2. arcs, typed in that scope
         arcs = []
-        for arc, place in zip(d.arcs, arcs_places):
-            if place is None:
+        failed = failed or bool(conflicted)
+        for k, (arc, place) in enumerate(zip(d.arcs, arcs_places)):
+            if place is None or k in conflicted:
                 continue
             context = f"the {arc.kind} arc from `{place.name}`" if arc.kind in ("in", "read", "inhibit") \
                 else f"the out arc to `{place.name}`"
@@ -394,8 +424,8 @@ class _Checker:
             guard.extend(_conjuncts(e))
         emit = None
         if len(d.emits) > 1:
-            self._guarded(self.error, "PV204", d.emits[1].label.pos, what="emit of a transition",
-                          name=d.emits[1].label.name, hint="a transition emits at most one event")
+            self._guarded(self.error, "PV205", d.emits[1].pos, name=tname,
+                          hint="a transition stands for at most one trace event")
             failed = True
         for em in d.emits[:1]:
             fields = []
@@ -457,6 +487,10 @@ class _Checker:
                 hint = f"write a tuple of {len(expected.components)} values"
             self.error("PV301", pos, context=context, expected=_describe(expected), found=_describe(e.type),
                        hint=hint)
+        if isinstance(expected, C.ProductSet) and isinstance(e, ir.TupleE):
+            # check component by component: patterns stay patterns, messages stay precise
+            items = tuple(self.coerce(i, c, pos, context) for i, c in zip(e.items, expected.components))
+            return ir.TupleE(expected, items)
         if isinstance(expected, C.ColourSet) and C.needs_check(e.type, expected):
             return ir.CheckE(expected, e, context, self.loc(pos))
         return e
@@ -551,16 +585,25 @@ class _Checker:
             self.error("PV203", e.pos, name=n, actual=kind, expected="value",
                        hint="places are not values; use arcs to move their tokens")
         candidates = list(scope) + list(self.params) + list(self.constants)
+        if self.const_context is not None:
+            self.error("PV201", e.pos, what="name", name=n,
+                       hint=self.suggest(n, list(self.params)) or "declare it first: `param " + n + " = ...`")
         if for_init:
             hint = self.suggest(n, candidates) or "an initial marking uses only constants and parameters"
-            self.error("PV201", e.pos, what="name", name=n, hint=hint)
+            self.error("PV308", e.pos, name=n, hint=hint)
         if not self.in_transition:
             self.error("PV201", e.pos, what="name", name=n, hint=self.suggest(n, candidates))
+        if self.suppress_unbound:
+            raise _Abort  # an arc of this transition failed; its patterns may be what binds `n`
         hint = self.suggest(n, candidates) or \
             f"bind it with a pattern on an input arc, e.g. `in SomePlace : {n}`"
         self.error("PV302", e.pos, name=n, hint=hint)
 
     def call(self, e: A.Call, scope, context: str, for_init: bool) -> ir.Expr:
+        if self.const_context is not None:
+            self.error("PV305", e.pos, context=self.const_context, name=e.name,
+                       why="is a function call; only integers, parameters and arithmetic may appear here",
+                       hint="use a `param`, or write the arithmetic out")
         fun = self.functions.get(e.name)
         sig = getattr(self, "_fun_sigs", {}).get(e.name)
         if fun is None and sig is None:

@@ -63,8 +63,10 @@ def _pattern_shape(e: ir.Expr):
     bound).
     """
     if isinstance(e, ir.CheckE):
+        # a value outside the colour set matches no token; the full inscription,
+        # checks included, is evaluated again once the binding is complete
         inner = _pattern_shape(e.operand)
-        return inner if inner[0] == "const" else ("expr", e.operand)
+        return inner if inner[0] != "expr" else ("expr", e.operand)
     if isinstance(e, ir.Var):
         return ("var", e.slot)
     if isinstance(e, ir.Const):
