@@ -115,8 +115,10 @@ def render_text(space: StateSpace, report: dict) -> str:
             prev = space.markings[0]
             for i, step in enumerate(path, 1):
                 event = ""
-                if step.transition.emit is not None:
-                    event = f"   emits {step.transition.emit.label}"
+                ev = step.event
+                if ev is not None:
+                    fields = ", ".join(f"{k} = {v}" for k, v in ev.items() if k != "event")
+                    event = f"   emits {ev['event']}({fields})"
                 lines.append(f"    {i:>3}. {step.show()}{event}")
                 after = space.markings[step.target]
                 for change in _diff(net, prev, after):

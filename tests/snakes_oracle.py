@@ -45,6 +45,8 @@ implements our semantics directly -- the transition is enabled only if the
 place holds no token of any value of the inscription evaluated under the
 binding -- and ``OTransition.modes`` keeps only the modes for which SNAKES'
 own ``Transition.enabled`` holds (which calls ``Absent.check``).
+``OTransition`` also gives a transition without input arcs its empty
+binding, which SNAKES forgets (see its docstring).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ from snakes.nets import (
 )
 
 __all__ = ["oracle", "BUILDERS", "DEFAULTS", "state_space", "NetBuilder",
-           "Absent", "OTransition", "V", "var", "C", "T", "E", "ALL"]
+           "Absent", "OTransition", "StateLimit", "V", "var", "C", "T", "E", "ALL"]
 
 
 # ---------------------------------------------------------------- arcs
@@ -142,14 +144,35 @@ class Absent(Inhibitor):
 
 
 class OTransition(Transition):
-    """A transition whose modes are exactly the bindings that enable it."""
+    """A transition whose modes are exactly the bindings that enable it.
+
+    Also fixes a second quirk: SNAKES' ``Transition.modes`` takes the cross
+    product of the modes of the input arcs with ``snakes.data.cross``, and
+    ``cross([])`` yields nothing, so a transition WITHOUT input arcs never
+    fires in SNAKES.  In our language it has the empty binding and is
+    enabled whenever its guard holds.
+    """
 
     def modes(self):
+        if not self.input():
+            empty = Substitution()
+            return [empty] if self.enabled(empty) else []
         return [m for m in Transition.modes(self) if self.enabled(m)]
 
 
 class _All:
+    """Singleton marker for ``inhibit P : all`` (survives copies)."""
+
     def __repr__(self):
+        return "ALL"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
         return "ALL"
 
 
@@ -224,10 +247,22 @@ class NetBuilder:
             net.add_output(p, name, _one(a))
 
 
-def state_space(net: PetriNet) -> Tup[int, int, int]:
-    """(states, edges, dead markings) of ``net`` with SNAKES' StateGraph."""
+class StateLimit(Exception):
+    """The SNAKES state graph grew beyond the given limit."""
+
+
+def state_space(net: PetriNet, max_states: Optional[int] = None) -> Tup[int, int, int]:
+    """(states, edges, dead markings) of ``net`` with SNAKES' StateGraph.
+
+    With ``max_states``, raise ``StateLimit`` as soon as more states are known.
+    """
     g = StateGraph(net)
-    g.build()
+    if max_states is None:
+        g.build()
+    else:
+        for _ in g:  # breadth first, one state at a time
+            if len(g) > max_states:
+                raise StateLimit("more than %d states" % max_states)
     states = len(g)
     edges = dead = 0
     for s in range(states):

@@ -116,7 +116,7 @@ def test_text_report_shows_paths_with_changed_places(tmp_path):
     proc = run(tmp_path, PHILOSOPHERS, "-q")
     out = proc.stdout
     assert "dead marking #1, reached in 3 step(s):" in out
-    assert "take_left(p = 1)   emits took_left" in out
+    assert "take_left(p = 1)   emits took_left(phil = 1)" in out
     assert "Think -1" in out and "Left +1" in out
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ModelRuntimeError
 from ..net import ir
-from ..net.evaluate import EvalFailure
+from ..net.evaluate import EvalFailure, compile_expr
 from ..net.show import binding_to_json, show_binding, show_marking
 from .firing import CompiledTransition, compile_net
 
@@ -40,8 +40,23 @@ class Step:
         b = show_binding(self.transition, self.env)
         return f"{self.transition.name}({b})" if b else self.transition.name
 
+    @property
+    def event(self) -> dict | None:
+        """The trace event this step emits (``{"event": label, field: value}``), if any."""
+        emit = self.transition.emit
+        if emit is None:
+            return None
+        out = {"event": emit.label}
+        for name, expr in emit.fields:
+            out[name] = expr.type.to_json(compile_expr(expr)(list(self.env)))
+        return out
+
     def to_json(self) -> dict:
-        return {"transition": self.transition.name, "binding": self.binding}
+        out = {"transition": self.transition.name, "binding": self.binding}
+        event = self.event
+        if event is not None:
+            out["event"] = event
+        return out
 
 
 @dataclass
