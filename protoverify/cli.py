@@ -88,11 +88,20 @@ class _Progress:
                    "Default: 2,000,000, which fits comfortably in memory.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Stop after this many seconds and report what is known (exit 3).")
+@click.option("--props", "prop_files", multiple=True, type=click.Path(path_type=str), metavar="FILE",
+              help="Check the properties of FILE too (repeatable). Properties written in the model after a "
+                   "line `properties` are always checked.")
+@click.option("--home", "home_flag", is_flag=True, help="Also report whether home markings exist.")
+@click.option("--explain", metavar="NAME", default=None,
+              help="Print property NAME's counterexample (or witness) in full, with the marking after each step.")
+@click.option("--counterexample-trace", "cex_trace", type=click.Path(path_type=str), default=None, metavar="FILE",
+              help="Write the first failing property's counterexample as a trace (JSON Lines).")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No timing line on stderr.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show Python tracebacks of internal errors.")
-def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None, json_out: bool,
-          quiet: bool, debug: bool) -> None:
+def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None,
+          prop_files: tuple[str, ...], home_flag: bool, explain: str | None, cex_trace: str | None,
+          json_out: bool, quiet: bool, debug: bool) -> None:
     """Explore the state space of MODEL and report what is wrong with it.
 
     Builds every reachable marking breadth-first and reports the number of
@@ -106,19 +115,41 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
       protoverify check models/examples/philosophers.cpn -D N=6 --json
       protoverify check big.cpn --max-states 100000 --timeout 60
 
-    Exit status: 0 no dead marking, 1 a dead marking exists, 2 the input is
-    wrong, 3 a limit stopped the exploration before a verdict.
+    Without properties, any dead marking is a failure.  With properties
+    (--props, or inline), each gets a verdict — holds, FAILS or unknown — with
+    a shortest counterexample or witness; dead markings fail unless the
+    properties say `deadlock only final` and a `final` predicate accepts them.
+
+    Exit status: 0 everything holds, 1 something fails (a dead marking, a
+    property), 2 the input is wrong, 3 a limit stopped the exploration before
+    a verdict.
     """
     from .explore.statespace import explore
-    from .loader import load_model
+    from .loader import load_checked
+    from .props.check import check_all
+    from .props.model import Property
 
     progress = None
     try:
         params = _parse_defines(defines)
-        net = load_model(model, params)
+        net, props = load_checked(model, params, list(prop_files))
+        if props and not any(p.kind == "deadlock" for p in props):
+            props.insert(0, Property("deadlock", "deadlock", net.transitions[0].loc if net.transitions else None,
+                                     "no dead marking"))
+        names = [p.name for p in props]
+        if explain is not None and explain not in names:
+            raise InputError(f"--explain: no property named `{explain}`; the properties are: "
+                             f"{', '.join(names) or 'none'}")
         if sys.stderr.isatty() and not quiet:
             progress = _Progress()
-        space = explore(net, max_states=max_states, timeout=timeout, progress=progress)
+        need_graph = home_flag or any(p.needs_graph for p in props)
+        space = explore(net, max_states=max_states, timeout=timeout, progress=progress,
+                        keep_successors=need_graph)
+        if progress is not None:
+            progress.stop()
+            progress = None
+        results = check_all(space, props) if props else None
+        home = _home_markings(space) if home_flag else None
     except ProtoverifyError as err:
         if progress is not None:
             progress.stop()
@@ -131,16 +162,65 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
         return
     if progress is not None:
         progress.stop()
-    report = build_report(space)
+    report = build_report(space, results, home)
+    if cex_trace is not None:
+        _write_trace(space, results or [], cex_trace)
     if json_out:
         click.echo(json.dumps(report, indent=2))
+    elif explain is not None:
+        from .report import render_result
+        r = next(r for r in results if r.name == explain)
+        click.echo("\n".join(render_result(space, r, full=True)))
     else:
-        click.echo(render_text(space, report), nl=False)
+        click.echo(render_text(space, report, results), nl=False)
     if not quiet:
         s = report["stats"]
         rate = f" ({s['states_per_second']:,} states/s)" if s["states_per_second"] else ""
         click.echo(f"explored {space.expanded:,} markings in {s['seconds']:.2f} s{rate}", err=True)
     sys.exit(exit_code(report))
+
+
+def _home_markings(space) -> dict:
+    """Home markings exist iff the graph has exactly one terminal strongly connected component."""
+    if not space.complete or space.successors is None:
+        return {"count": None, "complete": False}
+    import networkx as nx
+    g = nx.DiGraph()
+    g.add_nodes_from(range(space.states))
+    for s, outs in enumerate(space.successors):
+        g.add_edges_from((s, d) for d, _, _ in outs)
+    cond = nx.condensation(g)
+    terminal = [c for c in cond.nodes if cond.out_degree(c) == 0]
+    if len(terminal) != 1:
+        return {"count": 0, "terminal_components": len(terminal)}
+    members = sorted(cond.nodes[terminal[0]]["members"])
+    return {"count": len(members), "first": members[0],
+            "path": [s.to_json() for s in space.path_to(members[0])]}
+
+
+def _write_trace(space, results, path: str) -> None:
+    """The first failing property's counterexample as a trace in the project's format."""
+    failing = next((r for r in results if r.verdict == "fails" and (r.stem or r.cycle)), None)
+    header = {"trace": "protoverify/1", "protocol": space.net.name, "seed": None,
+              "params": dict(space.net.params)}
+    lines = []
+    if failing is not None:
+        header["counterexample"] = failing.name
+        seq = 0
+        for part, steps in (("stem", failing.stem), ("cycle", failing.cycle)):
+            for step in steps:
+                ev = step.event
+                if ev is None:
+                    continue
+                seq += 1
+                lines.append({"seq": seq, "time": float(seq), **ev, **({"cycle": True} if part == "cycle" else {})})
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(header) + "\n")
+            for line in lines:
+                fh.write(json.dumps(line) + "\n")
+    except OSError as err:
+        raise InputError(f"cannot write `{path}`: {err.strerror or err}") from None
 
 
 def _internal(err: BaseException, debug: bool) -> None:

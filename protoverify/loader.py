@@ -7,10 +7,12 @@ from pathlib import Path
 
 from .diagnostics import Source
 from .dsl.parser import parse_model, read_source
+from .dsl.props_check import check_props
+from .dsl.props_parser import parse_props, split_inline_properties
 from .dsl.typecheck import check_model
 from .net.ir import Net
 
-__all__ = ["load_model", "load_model_text"]
+__all__ = ["load_model", "load_model_text", "load_checked"]
 
 # Long expressions (a 2,000-term `++` chain) are checked and evaluated by
 # recursion over their depth; give them room.
@@ -23,10 +25,25 @@ def load_model(path: str | Path, params: dict[str, object] | None = None) -> Net
 
     ``params`` overrides the model's ``param`` values (as ``-D`` does).
     Raises :class:`~protoverify.errors.ModelError` (located diagnostics) or
-    :class:`~protoverify.errors.InputError`.
+    :class:`~protoverify.errors.InputError`.  Properties written after a
+    ``properties`` line are ignored here; see :func:`load_checked`.
     """
+    return load_checked(path, params)[0]
+
+
+def load_checked(path: str | Path, params: dict[str, object] | None = None,
+                 prop_paths: list[str | Path] = ()) -> tuple[Net, list]:
+    """The model at ``path`` and its checked properties: inline ones, then ``prop_paths``'."""
     source = read_source(path)
-    return check_model(parse_model(source), source, params)
+    model_text, inline, _ = split_inline_properties(source.text)
+    model_source = Source(source.name, model_text)
+    net = check_model(parse_model(model_source), model_source, params)
+    files = []
+    if inline is not None:
+        files.append(parse_props(Source(source.name, inline)))
+    for p in prop_paths:
+        files.append(parse_props(read_source(p)))
+    return net, check_props(files, net)
 
 
 def load_model_text(text: str, name: str = "<model>", params: dict[str, object] | None = None) -> Net:
@@ -36,5 +53,6 @@ def load_model_text(text: str, name: str = "<model>", params: dict[str, object] 
     >>> net.places[0].initial
     ((1, 1), (2, 1), (3, 1))
     """
-    source = Source(name, text)
+    model_text, _, _ = split_inline_properties(text)
+    source = Source(name, model_text)
     return check_model(parse_model(source), source, params)

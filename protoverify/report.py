@@ -16,7 +16,7 @@ EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 MAX_DEADLOCKS_SHOWN = 10
 
 
-def build_report(space: StateSpace) -> dict:
+def build_report(space: StateSpace, results: list | None = None, home: dict | None = None) -> dict:
     net = space.net
     deadlocks = []
     for state in space.dead[:MAX_DEADLOCKS_SHOWN]:
@@ -27,7 +27,11 @@ def build_report(space: StateSpace) -> dict:
             "path": [s.to_json() for s in path],
             "marking": marking_to_json(net, space.markings[state]),
         })
-    if space.dead:
+    if results is not None:
+        verdicts = [r.verdict for r in results]
+        verdict = "fails" if "fails" in verdicts else "incomplete" if "unknown" in verdicts or \
+            not space.complete else "ok"
+    elif space.dead:
         verdict = "deadlock"
     elif not space.complete:
         verdict = "incomplete"
@@ -49,6 +53,8 @@ def build_report(space: StateSpace) -> dict:
         "bounds": {p.name: space.bounds[p.index] for p in net.places},
         "dead_transitions": space.dead_transitions,
         "verdict": verdict,
+        **({"properties": [r.to_json() for r in results]} if results is not None else {}),
+        **({"home_markings": home} if home is not None else {}),
         "stats": {
             "seconds": seconds,
             "states_per_second": round(space.expanded / seconds) if seconds > 0 else None,
@@ -57,7 +63,7 @@ def build_report(space: StateSpace) -> dict:
 
 
 def exit_code(report: dict) -> int:
-    if report["verdict"] == "deadlock":
+    if report["verdict"] in ("deadlock", "fails"):
         return EXIT_FAIL
     if report["verdict"] == "incomplete":
         return EXIT_INCOMPLETE
@@ -82,7 +88,7 @@ def _diff(net, before, after) -> list[str]:
     return out
 
 
-def render_text(space: StateSpace, report: dict) -> str:
+def render_text(space: StateSpace, report: dict, results: list | None = None) -> str:
     net = space.net
     lines = []
     params = ", ".join(f"{k}={v}" for k, v in report["params"].items())
@@ -111,28 +117,74 @@ def render_text(space: StateSpace, report: dict) -> str:
         for k, d in enumerate(report["deadlocks"], 1):
             lines.append("")
             lines.append(f"  dead marking #{k}, reached in {d['length']} step(s):")
-            path = space.path_to(d["state"])
-            prev = space.markings[0]
-            for i, step in enumerate(path, 1):
-                event = ""
-                ev = step.event
-                if ev is not None:
-                    fields = ", ".join(f"{k} = {v}" for k, v in ev.items() if k != "event")
-                    event = f"   emits {ev['event']}({fields})"
-                lines.append(f"    {i:>3}. {step.show()}{event}")
-                after = space.markings[step.target]
-                for change in _diff(net, prev, after):
-                    lines.append(f"           {change}")
-                prev = after
+            lines.extend(render_steps(space, space.path_to(d["state"]), 0))
             lines.append("    dead marking:")
             for row in show_marking(net, space.markings[d["state"]]).splitlines():
                 lines.append(f"      {row}")
+    if results is not None:
+        lines.append("")
+        lines.append("properties:")
+        for r in results:
+            lines.extend(render_result(space, r))
+    if report.get("home_markings") is not None:
+        h = report["home_markings"]
+        lines.append("")
+        lines.append(f"home markings: {h['count']:,}" if h["count"] else "home markings: none (more than one "
+                     "terminal strongly connected component)")
     lines.append("")
     verdict = report["verdict"]
-    if verdict == "ok":
+    if verdict == "fails":
+        lines.append("verdict: FAILS — " + ", ".join(r.name for r in results if r.verdict == "fails"))
+    elif verdict == "ok" and results is not None:
+        lines.append("verdict: every property holds")
+    elif verdict == "ok":
         lines.append("verdict: no dead marking")
     elif verdict == "deadlock":
         lines.append("verdict: DEADLOCK — a reachable marking enables no transition")
+    elif results is not None:
+        lines.append("verdict: UNKNOWN — " + ", ".join(r.name for r in results if r.verdict == "unknown")
+                     + " could not be decided")
     else:
         lines.append("verdict: UNKNOWN — exploration incomplete, no dead marking found so far")
     return "\n".join(lines) + "\n"
+
+
+def render_steps(space: StateSpace, steps, start: int, *, markings: bool = False, first: int = 1) -> list[str]:
+    """Numbered steps with the event each emits and the places each changes."""
+    net = space.net
+    lines = []
+    prev = space.markings[start]
+    for i, step in enumerate(steps, first):
+        event = ""
+        ev = step.event
+        if ev is not None:
+            fields = ", ".join(f"{k} = {v}" for k, v in ev.items() if k != "event")
+            event = f"   emits {ev['event']}({fields})"
+        lines.append(f"    {i:>3}. {step.show()}{event}")
+        after = space.markings[step.target]
+        for change in _diff(net, prev, after):
+            lines.append(f"           {change}")
+        if markings:
+            for row in show_marking(net, after).splitlines():
+                lines.append(f"             | {row}")
+        prev = after
+    return lines
+
+
+def render_result(space: StateSpace, r, *, full: bool = False) -> list[str]:
+    mark = {"holds": "holds", "fails": "FAILS", "unknown": "unknown"}[r.verdict]
+    lines = [f"  {r.kind:<9} {r.name:<24} {mark}" + (f"  ({r.note})" if r.note else "")]
+    if r.verdict == "fails" or full or (r.verdict == "holds" and r.kind == "reachable"):
+        what = "witness" if r.verdict == "holds" else "counterexample"
+        if r.stem or r.cycle:
+            lines.append(f"    {what}: {len(r.stem)} step(s)" + (f", then a cycle of {len(r.cycle)}" if r.cycle else ""))
+            lines.extend(render_steps(space, r.stem, 0, markings=full))
+            if r.cycle:
+                lines.append("    cycle (repeats forever):")
+                start = r.stem[-1].target if r.stem else 0
+                lines.extend(render_steps(space, r.cycle, start, markings=full, first=len(r.stem) + 1))
+        if r.state is not None and r.verdict == "fails" and not r.cycle:
+            lines.append("    violating marking:")
+            for row in show_marking(space.net, space.markings[r.state]).splitlines():
+                lines.append(f"      {row}")
+    return lines

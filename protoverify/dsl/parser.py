@@ -107,11 +107,11 @@ def parse_model(source: Source) -> A.Model:
 
 
 # --------------------------------------------------------------- syntax errors
-def _describe_terminal(name: str) -> str:
+def _describe_terminal(name: str, grammar: Lark | None = None) -> str:
     if name in _TERMINAL_NAMES:
         return _TERMINAL_NAMES[name]
     try:
-        pattern = _lark().get_terminal(name).pattern
+        pattern = (grammar or _lark()).get_terminal(name).pattern
     except KeyError:
         return name.lower()
     if pattern.type == "str":
@@ -119,8 +119,8 @@ def _describe_terminal(name: str) -> str:
     return name.lower()
 
 
-def _expected(names) -> str:
-    described = sorted({_describe_terminal(n) for n in names})
+def _expected(names, grammar: Lark | None = None) -> str:
+    described = sorted({_describe_terminal(n, grammar) for n in names})
     if not described:
         return "nothing more"
     if len(described) > 8:
@@ -133,7 +133,7 @@ def _expected(names) -> str:
     return "one of " + ", ".join(described)
 
 
-def _syntax_diagnostic(source: Source, err: UnexpectedInput):
+def _syntax_diagnostic(source: Source, err: UnexpectedInput, grammar: Lark | None = None):
     line, col = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
     pos = getattr(err, "pos_in_stream", None)
     if pos is None and isinstance(err, UnexpectedToken) and err.token.start_pos is not None:
@@ -143,16 +143,16 @@ def _syntax_diagnostic(source: Source, err: UnexpectedInput):
     if isinstance(err, UnexpectedCharacters):
         char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else "?"
         hint = _char_hint(char)
-        return source.diagnostic("PV102", line, col, char=char, expected=_expected(err.allowed or []), hint=hint)
+        return source.diagnostic("PV102", line, col, char=char, expected=_expected(err.allowed or [], grammar), hint=hint)
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
-        expected = _expected(err.expected)
+        expected = _expected(err.expected, grammar)
         lines = source.text.rstrip().split("\n")
         if source.text.strip():
             line = len(lines)
             col = len(lines[-1]) + 1
         else:
             line, col = 1, 1
-        hint = "a model file starts with `model NAME`" if "MODEL" in set(err.expected) else ""
+        hint = "a model file starts with `model NAME`" if "MODEL" in set(err.expected) and grammar is None else ""
         return source.diagnostic("PV103", line, col, expected=expected, hint=hint)
     assert isinstance(err, UnexpectedToken)
     tok = err.token
@@ -168,9 +168,9 @@ def _syntax_diagnostic(source: Source, err: UnexpectedInput):
         found = f"name `{tok}`"
     elif tok.type == "INT":
         found = f"integer `{tok}`"
-    hint = _token_hint(source, err)
+    hint = _token_hint(source, err, grammar)
     return source.diagnostic("PV101", line, col, width=len(str(tok)) or 1, found=found,
-                             expected=_expected(err.expected), hint=hint)
+                             expected=_expected(err.expected, grammar), hint=hint)
 
 
 def _char_hint(char: str) -> str:
@@ -187,7 +187,7 @@ def _char_hint(char: str) -> str:
 _STATEMENT_KEYWORDS = frozenset("model param colset fun place transition in out read inhibit guard emit".split())
 
 
-def _token_hint(source: Source, err: UnexpectedToken) -> str:
+def _token_hint(source: Source, err: UnexpectedToken, grammar: Lark | None = None) -> str:
     tok, expected = err.token, set(err.expected)
     value = str(tok)
     if value in _STATEMENT_KEYWORDS and "NAME" in expected:
@@ -196,11 +196,12 @@ def _token_hint(source: Source, err: UnexpectedToken) -> str:
         return f"in a range bound, put `{value}` inside parentheses, e.g. `1..(2 * N)`"
     if value == "=" and "EQUAL" not in expected:
         return "compare with `==`; `=` only appears in declarations"
-    if "MODEL" in expected:
+    if "MODEL" in expected and grammar is None:
         return "a model file starts with `model NAME`"
     if value in {"int", "bool"}:
         return ""
-    keywords = sorted(_describe_terminal(e)[1:-1] for e in expected if _describe_terminal(e).startswith("`"))
+    described = [_describe_terminal(e, grammar) for e in expected]
+    keywords = sorted(d[1:-1] for d in described if d.startswith("`"))
     if tok.type == "NAME":
         close = difflib.get_close_matches(value, [k for k in keywords if k.isalpha()], n=1)
         if close:

@@ -76,7 +76,7 @@ class StateSpace:
     stop_reason: str | None = None
     max_states: int = DEFAULT_MAX_STATES
     expanded: int = 0
-    successors: list | None = None  # per state: list of (target, transition index), if kept
+    successors: list | None = None  # per state: list of (target, transition index, env), if kept
     elapsed: float = 0.0
 
     @property
@@ -90,6 +90,37 @@ class StateSpace:
     @property
     def dead_transitions(self) -> list[str]:
         return [t.name for t in self.net.transitions if not self.fired[t.index]]
+
+    def is_dead(self, state: int) -> bool:
+        dead = self.__dict__.get("_dead_set")
+        if dead is None:
+            dead = self.__dict__["_dead_set"] = set(self.dead)
+        return state in dead
+
+    def enabled_transitions(self, state: int) -> frozenset[int]:
+        """Indexes of the transitions enabled in ``state``."""
+        cache = self.__dict__.setdefault("_enabled", {})
+        got = cache.get(state)
+        if got is None:
+            if self.successors is not None and state < len(self.successors):
+                got = frozenset(t for _, t, _ in self.successors[state])
+            else:
+                views = [dict(pl) for pl in self.markings[state]]
+                got = frozenset(t.index for t in _compiled_for(self.net)
+                                if next(iter(t.enabled(views)), None) is not None)
+            cache[state] = got
+        return got
+
+    def is_enabled(self, state: int, transition: int) -> bool:
+        return transition in self.enabled_transitions(state)
+
+    def bindings_at(self, state: int, transition: int) -> list[tuple]:
+        """The enabled bindings (environments) of one transition in ``state``."""
+        views = [dict(pl) for pl in self.markings[state]]
+        return [env for env, _ in _compiled_for(self.net)[transition].enabled(views)]
+
+    def step(self, state: int, transition: int, env: tuple, target: int) -> "Step":
+        return Step(self.net.transitions[transition], env, target)
 
     def bound_of(self, place: str) -> int:
         return self.bounds[self.net.place(place).index]
@@ -218,7 +249,7 @@ def explore(net: ir.Net, strategy: str = "bfs", *, max_states: int | None = None
                             if total > bounds[p]:
                                 bounds[p] = total
                     if out is not None:
-                        out.append((target, t.index))
+                        out.append((target, t.index, env))
                 if not space.complete:
                     break
         except EvalFailure as err:

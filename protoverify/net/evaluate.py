@@ -62,8 +62,21 @@ _OPS = {
 }
 
 
-def compile_expr(e: Expr) -> Callable[[list], object]:
-    """A closure computing ``e`` from a variable environment."""
+def compile_expr(e: Expr, ext=None) -> Callable[[list], object]:
+    """A closure computing ``e`` from a variable environment.
+
+    ``ext(e, recurse)`` compiles node types this module does not know (the
+    property language adds a few); ``recurse`` compiles their children.
+    """
+    if ext is not None:
+        own = compile_expr
+        compile_expr_ = lambda x: own(x, ext)  # noqa: E731
+    else:
+        compile_expr_ = compile_expr
+    return _compile(e, compile_expr_, ext)
+
+
+def _compile(e: Expr, compile_expr, ext):
     if isinstance(e, Const):
         v = e.value
         return lambda env: v
@@ -101,7 +114,9 @@ def compile_expr(e: Expr) -> Callable[[list], object]:
     if isinstance(e, CheckE):
         return _checked(compile_expr(e.operand), e.type, e.context, e.loc)
     if isinstance(e, CallE):
-        return _call(e)
+        return _call(e, compile_expr)
+    if ext is not None:
+        return ext(e, compile_expr)
     raise TypeError(f"not an expression: {e!r}")
 
 
@@ -128,7 +143,7 @@ def _function_body(fun) -> Callable:
     return body
 
 
-def _call(e: CallE):
+def _call(e: CallE, compile_expr):
     args = tuple(compile_expr(a) for a in e.args)
     fun = e.function
     body = _function_body(fun)
