@@ -195,7 +195,7 @@ def test_shortest_paths_match_networkx_bfs_depths():
     g = nx.DiGraph()
     for src, outs in enumerate(s.successors):
         g.add_node(src)
-        for dst, _t in outs:
+        for dst, _t, _env in outs:
             g.add_edge(src, dst)
     depth = nx.single_source_shortest_path_length(g, 0)
     assert len(depth) == s.states
