@@ -34,6 +34,14 @@ def check_props(files: list[PropsFile], net: ir.Net) -> list[Property]:
     seen: dict[str, int] = {}
     for pf in files:
         checker = _PropChecker(pf.source, net, predicates)
+        if pf.model_path is not None:
+            wanted = pf.model_path.replace("\\", "/").rsplit("/", 1)[-1]
+            actual = net.file.replace("\\", "/").rsplit("/", 1)[-1]
+            if wanted != actual:
+                diags.append(pf.source.diagnostic(
+                    "PV323", 1, 1, expected=wanted, actual=actual,
+                    hint=f"check the right model, or fix the header `properties for \"...{actual}\"`"))
+                continue
         for decl in pf.props:
             try:
                 prop = checker.prop(decl, seen)
@@ -270,7 +278,7 @@ class _PropChecker(_Checker):
                            hint=f"`enabled({e.name})` says whether it can fire")
             if e.name not in self.params and e.name not in self.constants:
                 candidates = list(scope) + list(self.params) + list(self.constants) + list(self.predicates) \
-                    + list(self.places)
+                    + list(self.places) + (list(self.labels) if self.mode == "ltl" else [])
                 self.error("PV201", e.pos, what="name", name=e.name, hint=self.suggest(e.name, candidates))
         if isinstance(e, A.Call) and e.name == "count" and "count" not in self.functions:
             if not 1 <= len(e.args) <= 2:
