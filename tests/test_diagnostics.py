@@ -102,16 +102,34 @@ def parse_cases(path: Path = DATA) -> list[Case]:
 
 
 CASES = parse_cases()
+PROPERTY_CASES = parse_cases(DATA.parent / "malformed_props.test")
 
 
-def _params():
-    for case in CASES:
+def _params(cases=None):
+    for case in CASES if cases is None else cases:
         marks = [pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else []
         yield pytest.param(case, id=case.name, marks=marks)
 
 
 def test_data_file_is_substantial():
     assert len(CASES) >= 40
+    assert len(PROPERTY_CASES) >= 15
+
+
+@pytest.mark.parametrize("case", list(_params(PROPERTY_CASES)))
+def test_malformed_properties(case: Case, tmp_path: Path) -> None:
+    """Models with a `properties` section: the errors are in the properties."""
+    from protoverify.loader import load_checked
+    path = tmp_path / f"{case.name}.cpn"
+    path.write_bytes(case.text.encode("utf-8"))
+    with pytest.raises(ModelError) as info:
+        load_checked(path)
+    got = [(d.line, d.column, d.code) for d in info.value.diagnostics]
+    want = [(e.line, e.column, e.code) for e in case.expected]
+    shown = "\n".join(f"  {d.line}:{d.column}: {d.code}: {d.message} | hint: {d.hint}" for d in info.value.diagnostics)
+    assert got == want, f"diagnostics differ for case {case.name}; the tool reported:\n{shown}"
+    for d, e in zip(info.value.diagnostics, case.expected):
+        assert e.phrase in d.message or e.phrase in d.hint, f"{e.phrase!r} not in {d.message!r} / {d.hint!r}"
 
 
 @pytest.mark.parametrize("case", list(_params()))

@@ -92,7 +92,7 @@ def split_inline_properties(text: str) -> tuple[str, str | None, int]:
         return text, None, 0
     line = text.count("\n", 0, m.start())
     model_text = text[: m.start()]
-    props_text = "\n" * (line + 1) + text[m.end():]
+    props_text = "\n" * line + text[m.end():]  # the rest starts with the newline ending that line
     return model_text, props_text, line
 
 
