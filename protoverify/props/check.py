@@ -48,10 +48,9 @@ class Result:
     def to_json(self) -> dict:
         out = {"name": self.name, "kind": self.kind, "verdict": self.verdict}
         if self.stem or self.cycle or self.state is not None:
+            # a witness (reachable, EF, EG that hold) uses the same field
             out["counterexample"] = {"stem": [_step_json(s) for s in self.stem],
                                      "cycle": [_step_json(s) for s in self.cycle]}
-            if self.verdict == "holds":
-                out["witness"] = out.pop("counterexample")
         if self.note:
             out["note"] = self.note
         return out
