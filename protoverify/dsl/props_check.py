@@ -13,6 +13,7 @@ from ..diagnostics import Source
 from ..errors import ModelError
 from ..net import colours as C
 from ..net import ir
+from ..net.evaluate import EvalFailure, eval_const
 from ..props import formula as T
 from ..props.model import (Atom, CountE, DeadE, EnabledE, FairnessItem, PlaceIsE, Property, QuantE,
                            compile_predicate)
@@ -223,9 +224,8 @@ class _PropChecker(_Checker):
                            hint=self.suggest(ident.name, known) or f"its fields: {', '.join(known) or 'none'}")
             typed = self.expr(value, {}, f"field `{ident.name}`")
             try:
-                from ..net.evaluate import eval_const
                 v = eval_const(typed)
-            except Exception:
+            except (EvalFailure, IndexError, TypeError):
                 self.error("PV305", value.pos, context=f"field `{ident.name}`", name=ident.name,
                            why="must be a constant here", hint="compare with a constant or a parameter")
             constraints.append((ident.name, v))
@@ -250,6 +250,7 @@ class _PropChecker(_Checker):
             self.error("PV320", e.pos, op=e.label, why="is an event; events may appear only in `ltl` properties")
         if isinstance(e, Special):
             if e.kind == "deadlock":
+                self.uses_enabled = True
                 return DeadE(C.BOOL)
             self.error("PV301", e.pos, context=f"`{e.kind}`", expected="a comparison with a place",
                        found=f"`{e.kind}` alone", hint=f"write `SomePlace == {e.kind}`")

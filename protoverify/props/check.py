@@ -142,14 +142,17 @@ def check_all(space: StateSpace, props: list[Property]) -> list[Result]:
 
 def check(space: StateSpace, prop: Property, finals: list[Property] | None = None) -> Result:
     kind = prop.kind
+    # markings found but not expanded are reachable too, but whether they enable
+    # anything is not known yet: predicates that ask are judged on expanded ones only
+    known = space.states if space.complete or not prop.uses_enabled else space.expanded
     if kind == "invariant":
-        for s in range(space.expanded if not space.complete else space.states):
+        for s in range(known):
             if not _eval(space, prop.predicate, s):
                 return Result(prop, "fails", space.path_to(s), state=s,
                               note="a reachable marking violates it")
         return Result(prop, "holds" if space.complete else "unknown")
     if kind == "reachable":
-        for s in range(space.states):
+        for s in range(known):
             if _eval(space, prop.predicate, s):
                 return Result(prop, "holds", space.path_to(s), state=s)
         return Result(prop, "fails" if space.complete else "unknown",
