@@ -46,6 +46,19 @@ class Transport(ABC):
         """Send ``message`` to ``dest``; may be lost, delayed or reordered, never duplicated."""
 
     @abstractmethod
+    def join_group(self, group: str) -> None:
+        """Receive the messages multicast to ``group`` from now on (a LAN segment, a service type)."""
+
+    @abstractmethod
+    def leave_group(self, group: str) -> None:
+        """Stop receiving ``group``'s multicasts."""
+
+    @abstractmethod
+    def multicast(self, group: str, message: dict) -> None:
+        """Send ``message`` to every member of ``group`` (the sender included if a member);
+        each copy may be lost or delayed independently, as mDNS packets are."""
+
+    @abstractmethod
     def on_message(self, handler: Handler) -> None:
         """Register the node's handler for incoming messages."""
 
