@@ -63,6 +63,8 @@ _ALL = [
     Message("PV401", "unknown-param", "unknown parameter `{name}` in -D"),
     Message("PV402", "bad-param-value", "parameter `{name}` must be an integer, got `{value}`"),
     Message("PV403", "bad-define", "-D expects NAME=VALUE, got `{text}`"),
+    # simulation (reference implementations)
+    Message("PV501", "bad-fault", "bad fault `{text}`: {problem}"),
 ]
 
 MESSAGES: dict[str, Message] = {m.code: m for m in _ALL}

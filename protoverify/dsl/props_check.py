@@ -196,8 +196,7 @@ class _PropChecker(_Checker):
             return T.Not(self.formula(e.operand))
         if isinstance(e, A.BoolLit):
             return T.TrueF() if e.value else T.FalseF()
-        if isinstance(e, EventAtom) or (isinstance(e, A.Name) and e.name in self.labels
-                                         and e.name not in self.predicates and self.kind_of(e.name) is None):
+        if isinstance(e, EventAtom) or (self.mode == "ltl" and self._is_label(e)):
             return self.event_atom(e)
         typed = self.predicate(e, f"an atomic proposition of `{self.mode}`")
         text = self.src.line_text(e.pos.line)[e.pos.column - 1: e.pos.column - 1 + e.pos.width].strip() \
@@ -205,12 +204,21 @@ class _PropChecker(_Checker):
         self.atoms.append(Atom("state", text, predicate=compile_predicate(typed, self.nslots)))
         return T.Atom(len(self.atoms) - 1)
 
+    def _is_label(self, e: A.Expr) -> bool:
+        """A bare `label` or `label()` in LTL is an event (a transition may share the label's name)."""
+        if isinstance(e, A.Call) and e.args:
+            return False
+        if not isinstance(e, (A.Name, A.Call)):
+            return False
+        return e.name in self.labels and e.name not in self.predicates and \
+            self.kind_of(e.name) in (None, "transition") and e.name not in self.functions
+
     def event_atom(self, e) -> T.Formula:
         if self.mode != "ltl":
             self.error("PV320", e.pos, op=getattr(e, "label", getattr(e, "name", "?")),
                        why="is an event; events may appear only in `ltl` properties",
                        hint="in CTL, use `enabled(t)` or a condition on the marking")
-        label = e.label if isinstance(e, EventAtom) else e.name
+        label = e.label if isinstance(e, EventAtom) else e.name  # A.Name or a field-less A.Call
         if label not in self.labels:
             self.error("PV201", e.pos, what="event label", name=label,
                        hint=self.suggest(label, list(self.labels)) or "labels come from `emit` in the model")

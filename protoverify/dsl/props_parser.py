@@ -75,7 +75,9 @@ class PropsFile:
 @lru_cache(maxsize=None)
 def _lark() -> Lark:
     grammar = resources.files("protoverify.dsl").joinpath("props.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=True)
+    # the contextual lexer reads `U`/`R` as names where an operand is expected,
+    # so parameters and places called R or U stay usable in properties
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True)
 
 
 _INLINE = re.compile(r"^[ \t]*properties[ \t]*(//[^\n]*)?$", re.M)
