@@ -125,14 +125,17 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
     a verdict.
     """
     from .explore.statespace import explore
-    from .loader import load_checked
+    from .loader import load_checked, property_files
     from .props.check import check_all
     from .props.model import Property
 
     progress = None
     try:
         params = _parse_defines(defines)
-        net, props = load_checked(model, params, list(prop_files))
+        net, props = load_checked(model, params, list(prop_files), discover=True)
+        used = property_files(model, net, list(prop_files), discover=True)
+        if used and not quiet:
+            click.echo("properties from: " + ", ".join(used), err=True)
         if props and not any(p.kind == "deadlock" for p in props):
             props.insert(0, Property("deadlock", "deadlock", net.transitions[0].loc if net.transitions else None,
                                      "no dead marking"))

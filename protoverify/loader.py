@@ -12,7 +12,7 @@ from .dsl.props_parser import parse_props, split_inline_properties
 from .dsl.typecheck import check_model
 from .net.ir import Net
 
-__all__ = ["load_model", "load_model_text", "load_checked"]
+__all__ = ["load_model", "load_model_text", "load_checked", "property_files"]
 
 # Long expressions (a 2,000-term `++` chain) are checked and evaluated by
 # recursion over their depth; give them room.
@@ -32,8 +32,15 @@ def load_model(path: str | Path, params: dict[str, object] | None = None) -> Net
 
 
 def load_checked(path: str | Path, params: dict[str, object] | None = None,
-                 prop_paths: list[str | Path] = ()) -> tuple[Net, list]:
-    """The model at ``path`` and its checked properties: inline ones, then ``prop_paths``'."""
+                 prop_paths: list[str | Path] = (), *, discover: bool = False) -> tuple[Net, list]:
+    """The model at ``path`` and its checked properties.
+
+    Properties come from the model's inline section, the files it names
+    (``properties from "PATH"``), ``prop_paths``, and — with ``discover`` and
+    when none of the others gave a file — ``properties/NAME.props`` beside the
+    model's folder or in the current directory.  :func:`property_files` says
+    which files that is.
+    """
     source = read_source(path)
     model_text, inline, _ = split_inline_properties(source.text)
     model_source = Source(source.name, model_text)
@@ -41,9 +48,24 @@ def load_checked(path: str | Path, params: dict[str, object] | None = None,
     files = []
     if inline is not None:
         files.append(parse_props(Source(source.name, inline)))
-    for p in prop_paths:
+    for p in property_files(path, net, prop_paths, discover=discover):
         files.append(parse_props(read_source(p)))
     return net, check_props(files, net)
+
+
+def property_files(path: str | Path, net: Net, prop_paths=(), *, discover: bool = False) -> list[str]:
+    """The property files a check of the model at ``path`` reads, in order."""
+    model_dir = Path(path).parent
+    out = [str(model_dir / r) for r in net.props_refs]
+    out += [str(p) for p in prop_paths]
+    if discover and not out:
+        stem = Path(path).stem
+        for candidate in (model_dir.parent / "properties" / f"{stem}.props",
+                          Path("properties") / f"{stem}.props"):
+            if candidate.is_file():
+                out.append(str(candidate))
+                break
+    return out
 
 
 def load_model_text(text: str, name: str = "<model>", params: dict[str, object] | None = None) -> Net:

@@ -139,3 +139,25 @@ def test_help_teaches(tmp_path):
     assert proc.returncode == 0
     for phrase in ("--max-states", "--timeout", "-D", "Exit status", "Examples"):
         assert phrase in proc.stdout
+
+
+def test_property_file_found_by_convention_and_named(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "properties").mkdir()
+    model = "model Toggle colset B = 0..1 place P : B = 0 transition t in P : b out P : 1 - b\n"
+    (tmp_path / "models" / "toggle.cpn").write_text(model)
+    (tmp_path / "properties" / "toggle.props").write_text(
+        'properties for "../models/toggle.cpn"\ninvariant never_two: count(P) == 2\n')
+    proc = subprocess.run([sys.executable, "-m", "protoverify", "check", "models/toggle.cpn", "--json"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "properties from: " in proc.stderr and "toggle.props" in proc.stderr
+    verdicts = {p["name"]: p["verdict"] for p in json.loads(proc.stdout)["properties"]}
+    assert verdicts == {"deadlock": "holds", "never_two": "fails"}
+    # a model that names its own property file uses that one instead
+    (tmp_path / "models" / "own.props").write_text('properties for "toggle2.cpn"\nreachable one: count(P, 1) == 1\n')
+    (tmp_path / "models" / "toggle2.cpn").write_text(model.replace("model Toggle", 'model Toggle properties from "own.props"'))
+    proc = subprocess.run([sys.executable, "-m", "protoverify", "check", "models/toggle2.cpn", "--json"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {p["name"] for p in json.loads(proc.stdout)["properties"]} == {"deadlock", "one"}

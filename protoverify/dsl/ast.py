@@ -208,6 +208,15 @@ class TransitionDecl(Decl):
 
 
 @dataclass(frozen=True)
+class PropsRef:
+    """``properties from "PATH"``: a property file this model is checked against."""
+
+    path: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class Model:
     name: Ident
     decls: tuple[Decl, ...] = field(default_factory=tuple)
+    props_refs: tuple[PropsRef, ...] = field(default_factory=tuple)

@@ -22,7 +22,7 @@ __all__ = ["parse_model", "read_source", "RESERVED", "MAX_FILE_BYTES"]
 
 RESERVED = frozenset(
     "model param colset fun place transition in out read inhibit guard emit if then else and or not "
-    "empty all symmetric true false".split()
+    "empty all symmetric true false properties from".split()
 )
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_INT = 2**62
@@ -192,6 +192,9 @@ def _token_hint(source: Source, err: UnexpectedToken, grammar: Lark | None = Non
     value = str(tok)
     if value in _STATEMENT_KEYWORDS and "NAME" in expected:
         return f"something is missing before `{value}` (an arc inscription after `:`?)"
+    if tok.type == "STRING":
+        return "strings only name property files (`properties from \"FILE\"`); " \
+               "for values use an enumeration `colset C = { a, b }`"
     if value in ("*", "/", "%") and ".." in source.line_text(tok.line)[: tok.column - 1]:
         return f"in a range bound, put `{value}` inside parentheses, e.g. `1..(2 * N)`"
     if value == "=" and "EQUAL" not in expected:
@@ -245,7 +248,11 @@ class _Builder(Transformer_NonRecursive):
     # -- top level
     def start(self, meta, children):
         model, *decls = children
-        return A.Model(model, tuple(decls))
+        refs = tuple(d for d in decls if isinstance(d, A.PropsRef))
+        return A.Model(model, tuple(d for d in decls if not isinstance(d, A.PropsRef)), refs)
+
+    def props_ref(self, meta, children):
+        return A.PropsRef(str(children[0])[1:-1], _pos_tok(children[0]))
 
     def model_decl(self, meta, children):
         return self._ident(children[0], "model")

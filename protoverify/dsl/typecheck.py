@@ -129,7 +129,8 @@ class _Checker:
             raise ModelError(self.diags)
         symmetric = tuple(n for n, c in self.colsets.items() if getattr(c, "symmetric", False))
         return ir.Net(model.name.name, self.src.name, dict(self.params), dict(self.colsets), dict(self.functions),
-                      tuple(self.places.values()), tuple(transitions), symmetric)
+                      tuple(self.places.values()), tuple(transitions), symmetric,
+                      tuple(r.path for r in model.props_refs))
 
     # --------------------------------------------------------- declarations
     def declare(self, d: A.Decl):

@@ -202,6 +202,7 @@ class Net:
     places: tuple[Place, ...]
     transitions: tuple[Transition, ...]
     symmetric: tuple[str, ...] = field(default_factory=tuple)
+    props_refs: tuple[str, ...] = field(default_factory=tuple)  # property files the model names
 
     def place(self, name: str) -> Place:
         for p in self.places:
