@@ -19,6 +19,7 @@ Translation conventions (our language -> SNAKES)
 * enumeration constants     -> Python strings
 * products / tuples         -> Python tuples, ``Tuple`` annotations
 * ``k'x`` on an arc         -> ``k`` copies of the annotation in a ``MultiArc``
+  (its subclass ``Bag``, which only skips repeated modes)
 * an *expression* on an input arc (``in Fork : right(p)``) -> a fresh
   variable on the arc plus an equality in the guard (SNAKES does not accept
   expressions on input arcs).  The fresh variable is a function of the
@@ -55,6 +56,8 @@ import functools
 import inspect
 from typing import Callable, Dict, Iterable, List, Optional, Tuple as Tup
 
+from snakes import DomainError
+from snakes.data import cross
 from snakes.nets import (
     Expression,
     Inhibitor,
@@ -157,7 +160,18 @@ class OTransition(Transition):
         if not self.input():
             empty = Substitution()
             return [empty] if self.enabled(empty) else []
-        return [m for m in Transition.modes(self) if self.enabled(m)]
+        # SNAKES enumerates modes per token *occurrence* (``Variable.modes``
+        # iterates a MultiSet with repetitions), so the same mode comes out
+        # many times; StateGraph would fire each copy (same edge, only
+        # slower).  Keep each mode once.
+        distinct = []
+        seen = set()
+        for m in Transition.modes(self):
+            if m not in seen:
+                seen.add(m)
+                if self.enabled(m):
+                    distinct.append(m)
+        return distinct
 
 
 class _All:
@@ -198,8 +212,42 @@ def E(expr: str) -> Expression:
     return Expression(expr)
 
 
+def _unique(modes: List) -> List:
+    seen, out = set(), []
+    for m in modes:
+        if m not in seen:
+            seen.add(m)
+            out.append(m)
+    return out
+
+
+class Bag(MultiArc):
+    """A ``MultiArc`` (several tokens on one arc) whose modes are computed
+    from the *distinct* values of the place.
+
+    ``MultiArc.modes`` crosses the modes of its components, each computed
+    per token occurrence, so a place holding 8 tokens and an arc ``2'x``
+    gives 64 copies of one mode.  Same result, once each: the flow is still
+    checked against the full multiset.
+    """
+
+    def modes(self, values):
+        vals = MultiSet(values)
+        distinct = list(vals.domain())
+        parts = [_unique(c.modes(distinct)) for c in self]
+        result = []
+        for combo in cross(parts):
+            try:
+                sub = functools.reduce(Substitution.__add__, combo)
+            except DomainError:
+                continue
+            if self.flow(sub) <= vals:
+                result.append(sub)
+        return _unique(result)
+
+
 def _one(annots: List):
-    return annots[0] if len(annots) == 1 else MultiArc(tuple(annots))
+    return annots[0] if len(annots) == 1 else Bag(tuple(annots))
 
 
 Arcs = Optional[Dict[str, List]]

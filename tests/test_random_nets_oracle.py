@@ -9,7 +9,9 @@ as model text in our language, and as a SNAKES net built with the helpers of
 
 Every transition produces at most as many tokens as it consumes, so the
 token count never grows and the state space is finite; exploration is still
-capped (``max_states=2000``) and incomplete examples are discarded.
+capped (``max_states=2000``) and incomplete examples are discarded, as are
+examples with more than ``ORACLE_MAX_STATES`` states (SNAKES is slow).
+``hypothesis.target`` steers the search away from trivial one-state nets.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ settings.register_profile("random_nets", max_examples=40, deadline=None,
                                                  HealthCheck.filter_too_much])
 RANDOM_NETS = settings.get_profile("random_nets")
 
-MAX_STATES = 2000
+MAX_STATES = 2000          # protoverify's exploration cap
+ORACLE_MAX_STATES = 300    # larger complete examples are skipped (SNAKES is slow)
 
 # ------------------------------------------------------------- colour sets
 
@@ -76,7 +79,7 @@ def render(t) -> str:
         return t[1]
     if kind == "const":
         v = t[1]
-        if v is dot:
+        if v == dot:
             return "unit"
         if isinstance(v, tuple):
             return "(%d, %d)" % v
@@ -365,7 +368,9 @@ def test_random_net_matches_snakes(net):
     note(text)
     space = protoverify_counts(text)
     assume(space.complete)
-    target(float(min(space.states, 300)), label="states")  # steer towards livelier nets
+    # SNAKES manages ~30-100 states/s on these nets: keep each example quick
+    assume(space.states <= ORACLE_MAX_STATES and space.edges <= 5 * ORACLE_MAX_STATES)
+    target(float(min(space.states, 60)), label="states")  # steer towards livelier nets
     got = (space.states, space.edges, space.dead_markings)
     try:
         expected = state_space(to_snakes(net), max_states=2 * MAX_STATES)

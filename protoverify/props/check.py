@@ -337,7 +337,18 @@ def _check_ctl(space: StateSpace, prop: Property) -> Result:
     if isinstance(f, T.AG) and not holds:
         bad = label_ctl(space, f.f, prop.atoms)
         s = next(s for s in range(g.n) if not bad[s])
-        return Result(prop, verdict, space.path_to(s), state=s, note="a reachable marking violates the body of AG")
+        stem = space.path_to(s)
+        body = f.f
+        if isinstance(body, T.Implies):
+            body = body.b
+        if isinstance(body, T.AF):
+            # AG (a -> AF b) fails at s: continue with a run from s on which b never holds
+            allowed = label_ctl(space, T.EG(T.Not(body.f)), prop.atoms)
+            more, cycle = _lasso_in(space, g, s, allowed)
+            start = (more[-1].target if more else s)
+            return Result(prop, verdict, stem + more, cycle, state=start,
+                          note="from this marking, a run on which the awaited condition never holds")
+        return Result(prop, verdict, stem, state=s, note="a reachable marking violates the body of AG")
     if isinstance(f, T.EF) and holds:
         good = label_ctl(space, f.f, prop.atoms)
         s = next(s for s in range(g.n) if good[s])
@@ -345,7 +356,7 @@ def _check_ctl(space: StateSpace, prop: Property) -> Result:
     if isinstance(f, T.AF) and not holds:
         allowed = label_ctl(space, T.EG(T.Not(f.f)), prop.atoms)
         stem, cycle = _lasso_in(space, g, 0, allowed)
-        return Result(prop, verdict, stem, cycle, state=cycle[0].target if cycle else None,
+        return Result(prop, verdict, stem, cycle, state=stem[-1].target if stem else 0,
                       note="a run on which the body of AF never holds")
     if isinstance(f, T.EG) and holds:
         allowed = label_ctl(space, f, prop.atoms)

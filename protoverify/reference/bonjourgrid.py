@@ -82,7 +82,7 @@ class BonjourGridConfig:
     """Protocol parameters (seconds unless said otherwise)."""
 
     replicas: int = 1                  # k: passive replicas per coordinator
-    idle_ttl: float = 120.0            # TTL of idle records
+    idle_ttl: float = 600.0            # TTL of idle records (refreshed every quarter of it)
     coord_ttl: float = 20.0            # TTL of coordinator records (how fast a crash becomes visible)
     heartbeat: float = 5.0             # worker heartbeats, coordinator syncs and checks
     request_timeout: float = 2.0       # no answer to a request after this: resend
@@ -98,6 +98,8 @@ class BonjourGridConfig:
     release_retry: float = 2.0         # releases are resent until acknowledged ...
     release_tries: int = 5             # ... this many times at most
     end_grace: float = 5.0             # the final record (status done/failed) stays this long
+    give_up_after: float | None = None  # a coordinator without any worker this long reports failed
+                                        # (None: it waits forever; see the liveness caveat, PROTOCOLS 1.6)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,6 @@ class BonjourGridNode:
         self.policy = policy or SelectionPolicy()
         self.sd = DnsSd(transport, DnsSdConfig(ttl=self.cfg.idle_ttl))
         self.role: _Role | None = None            # None: idle
-        self.queue: list[dict] = []               # applications submitted while busy
         self.finished: dict[int, str] = {}        # app -> final status, for probes
         self.answered: dict[str, None] = {}       # request ids already answered
         self._releasing: dict[tuple[str, str], int] = {}
@@ -203,12 +204,13 @@ class BonjourGridNode:
         """The application this machine works for (None when idle)."""
         return None if self.role is None else self.role.app
 
-    def submit(self, app: dict) -> None:
-        """A local user submits ``app``: become its coordinator now if idle, else when idle again."""
-        if self.role is None:
-            self._start_coordinator(dict(app))
-        else:
-            self.queue.append(dict(app))
+    def submit(self, app: dict) -> bool:
+        """A local user submits ``app``: an idle machine becomes its coordinator and returns True; a busy
+        one refuses (False) and the user goes to another machine."""
+        if self.role is not None:
+            return False
+        self._start_coordinator(dict(app))
+        return True
 
     def on_crash(self) -> None:
         """The machine fails (fault injection): only a coordinator's failure is a protocol step."""
@@ -254,9 +256,6 @@ class BonjourGridNode:
     # -- internals -----------------------------------------------------------------------
 
     def _become_idle(self) -> None:
-        if self.queue:
-            self._start_coordinator(self.queue.pop(0))
-            return
         self.sd.publish(IDLE_TYPE, self.address, self.profile, ttl=self.cfg.idle_ttl)
         self.event("idle_published")
 
@@ -324,7 +323,17 @@ class BonjourGridNode:
         if role is not None:
             role.on_alive(sender, m["req"], m.get("mw"))
         else:
-            self.release(sender, m["app"], m["req"])
+            self._not_mine(sender, m)
+
+    def _not_mine(self, sender: str, m: dict) -> None:
+        """A worker or replica takes us for its coordinator, and we are not (any more).  Only an
+        application that ended here is ours to release; otherwise (we rebooted, or stepped down) a
+        replica may be taking over: say we know nothing and let the worker wait for it."""
+        app = m["app"]
+        if app in self.finished:
+            self.release(sender, app, m["req"])
+        else:
+            self.send(sender, {"t": "bg.probe_reply", "app": app, "status": "unknown"})
 
     def _on_sync(self, sender: str, m: dict) -> None:
         role = self._role_for(_Replica, m["app"])
@@ -336,7 +345,7 @@ class BonjourGridNode:
         if role is not None:
             role.on_sync_ack(sender, m["req"])
         else:
-            self.release(sender, m["app"], m["req"])
+            self._not_mine(sender, m)
 
     def _on_release(self, sender: str, m: dict) -> None:
         self.send(sender, {"t": "bg.released", "app": m["app"], "req": m["req"]})
@@ -443,6 +452,7 @@ class _Coordinator(_Role):
         self.candidates = _Candidates()
         self.skip_until: dict[str, float] = {}
         self.started = node.t.now()
+        self.workerless_since = self.started
         self.snapshot = snapshot
         self.server: MiddlewareServer | None = None
         self.idle_browser = None
@@ -454,7 +464,6 @@ class _Coordinator(_Role):
         node = self.node
         self.server = node.mw.server(node.t, self.spec, self._finished, self.snapshot)
         self._publish("running")
-        self.idle_browser = node.sd.browse(IDLE_TYPE, self._on_idle_event)
         self.app_browser = node.sd.browse(COORD_TYPE, self._on_app_event, subtype=_app_subtype(self.app))
         self.every(node.cfg.heartbeat, self._tick)
         self._sync()
@@ -528,7 +537,17 @@ class _Coordinator(_Role):
         return self.wanted - len(self.counted) - len(self.expected) - asked
 
     def _fill(self) -> None:
+        """Ask the best idle machines for what is missing; browse idle records only while something is."""
         if not self.active:
+            return
+        if self._need("worker") <= 0 and self._need("replica") <= 0:
+            if not self.pending and self.idle_browser is not None:
+                self.idle_browser.cancel()
+                self.idle_browser = None
+                self.candidates = _Candidates()
+            return
+        if self.idle_browser is None:
+            self.idle_browser = self.node.sd.browse(IDLE_TYPE, self._on_idle_event)  # answers come soon
             return
         now = self.node.t.now()
         set_aside: list[tuple[str, tuple, ServiceInfo]] = []
@@ -654,6 +673,11 @@ class _Coordinator(_Role):
 
     def _tick(self) -> None:
         node, now = self.node, self.node.t.now()
+        if self.counted:
+            self.workerless_since = now
+        elif node.cfg.give_up_after is not None and now - self.workerless_since > node.cfg.give_up_after:
+            self.end("failed")
+            return
         for worker, req in list(self.counted.items()):
             if now - self.heard[worker] > node.cfg.worker_timeout:
                 del self.counted[worker]
@@ -727,8 +751,8 @@ class _Attached(_Role):
             self.missing_since = None
 
     def coordinator_visible(self) -> bool:
-        return any(info.host == self.coordinator and info.txt.get("status") == "running"
-                   for info in self.browser.services())
+        info = self.browser.get(_coord_name(self.app, self.coordinator))
+        return info is not None and info.txt.get("status") == "running"
 
     def probe(self) -> None:
         self.probes += 1

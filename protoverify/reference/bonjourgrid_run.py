@@ -32,7 +32,7 @@ class Workload:
     """Applications to submit: ``tasks`` parallel tasks (one of the choices, uniformly), each lasting
     uniformly ``duration`` seconds; submissions a Poisson process of mean gap ``interarrival`` seconds
     (0: all at time 0), each on a machine chosen at random among the idle ones (the user walks to a free
-    machine; if none is idle, any machine, which starts it when it is next idle)."""
+    machine; if none is idle, the user tries again every ``heartbeat`` seconds)."""
 
     tasks: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
     duration: tuple[float, float] = (1.0, 500.0)
@@ -76,9 +76,9 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
     ``recorder`` receives the trace (its header is written here).  ``probe(sim)``, if given, is called
     every ``config.heartbeat`` seconds (tests use it to check invariants on live state).
 
-    Summary keys: ``protocol seed nodes apps faults replicas end_time events messages crashes takeovers
-    done failed lost unfinished delayed delay_threshold delay_mean delay_median delay_max per_app``;
-    ``per_app`` lists ``{app submitted started finished status tasks workers ideal delay}`` with status
+    Summary keys: ``protocol seed nodes apps faults replicas end_time events messages crashes
+    coordinator_crashes takeovers done failed lost unfinished delayed delay_threshold delay_mean
+    delay_median delay_max stopped per_app`` (``stopped`` says why the run ended); ``per_app`` lists ``{app submitted started finished status tasks workers ideal delay}`` with status
     ``done``, ``failed``, ``lost`` (its coordinator and every replica crashed: nobody left to report) or
     ``unfinished``.
     """
@@ -109,7 +109,7 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
     info = {a["app"]: {"app": a["app"], "submitted": a["submit"], "started": None, "finished": None,
                        "status": "unfinished", "tasks": len(a["tasks"]), "workers": a["workers"],
                        "ideal": max(a["tasks"]) if a["tasks"] else 0.0, "delay": None} for a in work}
-    ended = {"n": 0, "events": 0, "takeovers": 0, "last_progress": 0.0, "completed": 0}
+    ended = {"n": 0, "events": 0, "takeovers": 0, "coordinator_crashes": 0, "last_progress": 0.0, "completed": 0}
     lost_after = (cfg.coord_ttl + cfg.replica_timeout + cfg.probe_timeout * (cfg.probe_tries + 1)
                   + (cfg.replicas + 1) * cfg.takeover_slot + 30.0)
 
@@ -122,7 +122,7 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
             row["delay"] = round(row["finished"] - row["submitted"] - row["ideal"], 6)
         ended["n"] += 1
         if ended["n"] == len(info):
-            sim.call_later(drain, sim.stop)
+            sim.call_later(drain, lambda: stop("every application ended"))
 
     def check_lost(app: int) -> None:
         if info[app]["status"] != "unfinished":
@@ -144,29 +144,31 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
         elif kind == "takeover":
             ended["takeovers"] += 1
         elif kind == "coordinator_crashed":
+            ended["coordinator_crashes"] += 1
             app = ev["app"]
             sim.call_later(lost_after, lambda: check_lost(app))
     recorder.listeners.append(watch)
+
+    why = {"stopped": "time limit"}
+
+    def stop(reason: str) -> None:
+        why["stopped"] = reason
+        sim.stop()
 
     placement = sim.rng("placement")
     addresses = sim.addresses()
 
     def submit(app: dict) -> None:
-        up = None
+        """The user tries random machines; if none of 32 is idle, any idle one; if none, again later."""
         for _ in range(32):
-            addr = placement.choice(addresses)
-            node = sim.node(addr)
-            if node is not None:
-                up = up or node
-                if node.state == "idle":
-                    node.submit(app)
-                    return
+            node = sim.node(placement.choice(addresses))
+            if node is not None and node.submit(app):
+                return
         idle = [n for n in map(sim.node, addresses) if n is not None and n.state == "idle"]
         if idle:
             placement.choice(idle).submit(app)
-        elif up is not None:
-            up.submit(app)
-        ended["last_progress"] = sim.now()
+        else:
+            sim.call_later(cfg.heartbeat, lambda: submit(app))
     for app in work:
         sim.call_at(app["submit"], lambda a=app: submit(by_app[a["app"]]))
 
@@ -175,7 +177,7 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
             ended["completed"] = mw.completed
             ended["last_progress"] = sim.now()
         if sim.now() > last_submit and sim.now() - ended["last_progress"] > stall:
-            sim.stop()
+            stop(f"nothing happened for {stall:g} s")
             return
         sim.call_later(min(stall / 4, 600.0), watchdog)
     sim.call_later(min(stall / 4, 600.0), watchdog)
@@ -192,7 +194,8 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
     return {
         "protocol": "bonjourgrid", "seed": seed, "nodes": nodes, "apps": apps, "faults": str(spec),
         "replicas": cfg.replicas, "end_time": round(sim.now(), 6), "events": ended["events"],
-        "messages": sim.stats["sent"], "crashes": sim.stats["crashes"], "takeovers": ended["takeovers"],
+        "messages": sim.stats["sent"], "crashes": sim.stats["crashes"],
+        "coordinator_crashes": ended["coordinator_crashes"], "takeovers": ended["takeovers"],
         "done": sum(r["status"] == "done" for r in rows), "failed": sum(r["status"] == "failed" for r in rows),
         "lost": sum(r["status"] == "lost" for r in rows),
         "unfinished": sum(r["status"] == "unfinished" for r in rows),
@@ -200,7 +203,7 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
         "delay_mean": round(statistics.fmean(delays), 3) if delays else None,
         "delay_median": round(statistics.median(delays), 3) if delays else None,
         "delay_max": round(max(delays), 3) if delays else None,
-        "per_app": rows,
+        "stopped": why["stopped"], "per_app": rows,
     }
 
 

@@ -146,24 +146,25 @@ class Browser:
 
     # -- fed by DnsSd.handle ---------------------------------------------------------
 
-    def _heard(self, info: ServiceInfo, ttl: float) -> None:
-        entry = self._cache.get(info.name)
-        t = self._sd.transport
+    def _heard(self, name: str, host: str, txt: dict, subs: tuple[str, ...], ttl: float) -> None:
+        entry = self._cache.get(name)
+        now = self._sd.transport.now()
         if ttl <= 0:
             if entry is not None:
                 self._remove(entry, "goodbye")
             return
         if entry is None:
-            entry = _Entry(info, ttl, t.now())
-            self._cache[info.name] = entry
+            entry = _Entry(ServiceInfo(self.type, name, host, txt, subs), ttl, now)
+            self._cache[name] = entry
             self._arm(entry)
-            self._listener(BrowseEvent("added", info))
+            self._listener(BrowseEvent("added", entry.info))
             return
-        if t.now() + ttl >= entry.expires:
-            entry.ttl, entry.expires, entry.asked = ttl, t.now() + ttl, 0
-        if entry.info.txt != info.txt or entry.info.host != info.host or entry.info.subtypes != info.subtypes:
-            entry.info = info
-            self._listener(BrowseEvent("updated", info))
+        if now + ttl >= entry.expires:
+            entry.ttl, entry.expires, entry.asked = ttl, now + ttl, 0
+        old = entry.info
+        if old.txt != txt or old.host != host or old.subtypes != subs:
+            entry.info = ServiceInfo(self.type, name, host, txt, subs)
+            self._listener(BrowseEvent("updated", entry.info))
 
     def _arm(self, entry: _Entry) -> None:
         """Wake up at the next maintenance point: 85% and 93% of the TTL (ask the host), then 100%."""
@@ -307,17 +308,20 @@ class DnsSd:
         return False
 
     def _on_announcement(self, m: dict) -> None:
-        type_, name, ttl = m["type"], m["name"], m["ttl"]
-        subs = tuple(m.get("subs", ()))
-        info = ServiceInfo(type_, name, m["host"], m["txt"], subs)
+        type_, name, ttl, host, txt = m["type"], m["name"], m["ttl"], m["host"], m["txt"]
+        subs = tuple(m["subs"]) if m.get("subs") else ()
+        browsers = self._browsers
         for sub in (None, *subs):
-            for browser in list(self._browsers.get((type_, sub), ())):
+            found = browsers.get((type_, sub))
+            if not found:
+                continue
+            for browser in tuple(found):  # a listener may cancel a browser meanwhile
                 if browser.active:
-                    browser._heard(info, ttl)
-        if ttl > 0:
+                    browser._heard(name, host, txt, subs, ttl)
+        if ttl > 0 and self._resolving:
             waiting = self._resolving.pop((type_, name), None)
             for cb in waiting or ():
-                cb(info)
+                cb(ServiceInfo(type_, name, host, txt, subs))
 
     def _on_query(self, sender: str, m: dict) -> None:
         by_name = self._records.get(m["type"])

@@ -155,19 +155,19 @@ class _SimServer(MiddlewareServer):
                     self.queue.remove(task)
         if finished:
             self.t.send(worker, {"t": "mw.ack", "app": self.app, "tasks": finished})
-        held = self.assigned.get(worker)
-        now = self.t.now()
+        held = self.assigned.pop(worker, None)
         if held is not None:
             task, sent = held
             if task in self.done:
-                del self.assigned[worker]
-            elif running is None and now - sent >= self.mw.resend_after:
+                pass  # finished: the worker is free
+            elif running == task or (running is None and self.t.now() - sent < self.mw.resend_after):
+                self.assigned[worker] = held  # running it, or the task message is still on its way
+            elif running is None:
                 self._send_task(worker, task)  # the task message was lost
-            elif running is not None and running != task:
-                self._requeue(task)
-                self._adopt(worker, running)
-        elif running is not None and running not in self.done:
-            self._adopt(worker, running)  # e.g. after a takeover: the worker goes on with its task
+            else:
+                self._requeue(task)  # the worker is busy with another task (e.g. after a takeover)
+        if running is not None and worker not in self.assigned:
+            self._adopt(worker, running)  # let it finish what it runs; do not give it another task
         if not self._check_finished():
             self._dispatch(worker)
 

@@ -31,6 +31,8 @@ first routing-table row from the bootstrap node like every other row.
 from __future__ import annotations
 
 import hashlib
+import math
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -187,30 +189,35 @@ class LeafSet:
             return True
         return any(n in self.smaller for n in self.larger)
 
-    def _offer(self, side: list[int], n: int, dist, held: bool) -> bool:
+    def _offer(self, side: list[int], n: int, dist, held: bool) -> tuple[bool, int | None]:
+        """Insert ``n`` if it is among the closest; (inserted, evicted id)."""
         if n in side:
-            return False
+            return False, None
         d = dist(n)
         if held and d >= HALF:
-            return False
-        if len(side) >= self.half and d >= dist(side[-1]):
-            return False
+            return False, None
+        full = len(side) >= self.half
+        if full and d >= dist(side[-1]):
+            return False, None
         i = 0
         while i < len(side) and dist(side[i]) < d:
             i += 1
         side.insert(i, n)
-        del side[self.half :]
-        return True
+        return True, (side.pop() if full else None)
 
     def add(self, n: int) -> bool:
         """Offer ``n`` to both sides; True if the membership changed."""
         if n == self.own:
             return False
-        before = self.members()
         own = self.own
-        self._offer(self.larger, n, lambda x: cw_distance(own, x), self.hold["larger"])
-        self._offer(self.smaller, n, lambda x: cw_distance(x, own), self.hold["smaller"])
-        return self.members() != before
+        was = n in self.larger or n in self.smaller
+        a, ea = self._offer(self.larger, n, lambda x: cw_distance(own, x), self.hold["larger"])
+        b, eb = self._offer(self.smaller, n, lambda x: cw_distance(x, own), self.hold["smaller"])
+        if not (a or b):
+            return False
+        if not was:
+            return True
+        return any(e is not None and e not in self.larger and e not in self.smaller for e in (ea, eb))
 
     def remove(self, n: int) -> list[str]:
         """Remove ``n``; the sides it was on (``"larger"``, ``"smaller"``)."""
@@ -341,11 +348,23 @@ def build_state(ids: Iterable[int], leaf_size: int = LEAF_SIZE) -> dict[int, tup
             leaf.add(ring[(i + j) % n])
             leaf.add(ring[(i - j) % n])
         out[own] = (leaf, RoutingTable(own))
-    # Table: for every prefix group, the smallest member of each child group.
+    # Table: cell (r, d) holds the smallest id whose first r + 1 digits are own's first r then d; the
+    # ids with a given prefix form one interval of the sorted ring, found by bisection.
     for own in ring:
         table = out[own][1]
-        for other in ring:  # ascending: the first candidate per cell is the smallest
-            table.add(other)
+        for r in range(DIGITS):
+            shift = B * (DIGITS - 1 - r)
+            base = (own >> (shift + B)) << (shift + B)
+            lo_all = bisect_left(ring, base)
+            hi_all = bisect_left(ring, base + (1 << (shift + B)))
+            if hi_all - lo_all <= 1:
+                break  # nobody else shares r digits with own
+            for d in range(BASE):
+                if d == digit(own, r):
+                    continue
+                i = bisect_left(ring, base + (d << shift), lo_all, hi_all)
+                if i < hi_all and (ring[i] >> shift) == (base >> shift) + d:
+                    table.cells[(r, d)] = ring[i]
     return out
 
 
@@ -358,7 +377,7 @@ class PastryConfig:
     """Timing and sizes of a Pastry node (seconds of the transport's clock)."""
 
     leaf_size: int = LEAF_SIZE
-    keepalive: float = 5.0  # period of the leaf-set keep-alives
+    keepalive: float = 5.0  # period of the leaf-set keep-alives (a leaf heard from within it is not pinged)
     keepalive_misses: int = 2  # unanswered rounds before a leaf is dead
     hop_timeout: float = 0.5  # per-hop acknowledgement time-out
     hop_retries: int = 1  # re-sends before the next hop is declared dead
@@ -437,11 +456,14 @@ class PastryNode:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._queue: list[tuple[int, dict]] = []  # routes asked for before the join finished
         self._missed: dict[int, int] = {}
+        self._last_heard: dict[int, float] = {}
         self._awaiting: set[int] = set()
         self._bootstraps: list[str] = []
         self._join_timer: TimerHandle | None = None
         self._repair_timers: dict[str, TimerHandle] = {}
         self._timers: list[TimerHandle] = []
+        self._leaf_version = 0
+        self._sent_version: dict[int, int] = {}
         self.stats = {"routed": 0, "delivered": 0, "dropped": 0, "hops": 0}
         transport.on_message(self._on_message)
 
@@ -502,7 +524,7 @@ class PastryNode:
         self.t.send(address, msg)
 
     def _handle(self, n: int) -> list[str]:
-        return [to_hex(n), self.addr[n]]
+        return [f"{n:032x}", self.addr[n]]
 
     def _handles(self, ids: Iterable[int]) -> list[list[str]]:
         return [self._handle(n) for n in ids if n in self.addr]
@@ -513,7 +535,7 @@ class PastryNode:
         key = from_hex(msg["key"])
         body = msg["body"]
         if body.get("_join"):
-            self._join_hop(body)
+            body = self._join_hop(body)
         if msg["hops"] > self.config.max_hops:
             self.stats["dropped"] += 1
             return
@@ -579,8 +601,12 @@ class PastryNode:
         elif typ == "announce":
             self._send(sender, {"type": "ls_rep", "leaf": self._handles(self.leaf.members()), "side": None})
         elif typ == "ping":
-            self._merge(msg.get("leaf", ()))
-            self._send(sender, {"type": "pong", "leaf": self._handles(self.leaf.members())})
+            # The leaf set rides on the pong only when it changed since the last pong to that peer.
+            reply: dict = {"type": "pong"}
+            if sid is not None and self._sent_version.get(sid) != self._leaf_version:
+                self._sent_version[sid] = self._leaf_version
+                reply["leaf"] = self._handles(self.leaf.members())
+            self._send(sender, reply)
         elif typ == "pong":
             self._merge(msg.get("leaf", ()))
         elif typ == "ls_req":
@@ -605,9 +631,9 @@ class PastryNode:
         old = self.id_at.get(address)
         if old is not None and old != n:
             self._declare_dead(old)  # the machine restarted under a new id
-        if n in self._awaiting:
-            self._awaiting.discard(n)
+        self._awaiting.discard(n)
         self._missed.pop(n, None)
+        self._last_heard[n] = self.t.now()
         if joined and n != self.id:
             self.dead.pop(n, None)
             self._learn(n, address, second_hand=False)
@@ -615,6 +641,8 @@ class PastryNode:
     def _learn(self, n: int, address: str, second_hand: bool) -> None:
         if n == self.id:
             return
+        if self.addr.get(n) == address and (n in self.leaf.larger or n in self.leaf.smaller):
+            return  # nothing new
         if second_hand and n in self.dead:
             if self.t.now() - self.dead[n] < self.config.dead_memory:
                 return
@@ -626,11 +654,15 @@ class PastryNode:
         changed = self.leaf.add(n)
         self.table.add(n)
         if changed:
-            self.app.leafset_changed()
+            self._leaf_changed()
+
+    def _leaf_changed(self) -> None:
+        self._leaf_version += 1
+        self.app.leafset_changed()
 
     def _merge(self, handles: Iterable[list[str]]) -> None:
         for h, a in handles:
-            self._learn(from_hex(h), a, second_hand=True)
+            self._learn(int(h, 16), a, second_hand=True)
 
     # -- failures ----------------------------------------------------------------
 
@@ -643,6 +675,7 @@ class PastryNode:
             del self.id_at[address]
         self._awaiting.discard(n)
         self._missed.pop(n, None)
+        self._last_heard.pop(n, None)
         sides = self.leaf.remove(n)
         cell = self.table.remove(n)
         for side in sides:
@@ -650,7 +683,7 @@ class PastryNode:
         if cell is not None:
             self._repair_cell(*cell)
         if sides:
-            self.app.leafset_changed()
+            self._leaf_changed()
 
     def _repair_leaf(self, side: str) -> None:
         """Ask the farthest live leaf on that side (else the other) for its leaf set."""
@@ -687,16 +720,18 @@ class PastryNode:
             return
         if self.joined:
             members = self.leaf.members()
-            mine = self._handles(members)
+            now = self.t.now()
             for n in members:
                 if n in self._awaiting:
                     self._missed[n] = self._missed.get(n, 0) + 1
                     if self._missed[n] >= self.config.keepalive_misses:
                         self._declare_dead(n)
                         continue
+                elif now - self._last_heard.get(n, -math.inf) < self.config.keepalive:
+                    continue  # heard from it within the period: no need to ask
                 if n in self.addr:
                     self._awaiting.add(n)
-                    self._send(self.addr[n], {"type": "ping", "leaf": mine})
+                    self._send(self.addr[n], {"type": "ping"})
         self._timers = [self.t.call_later(self.config.keepalive, self._keepalive)]
 
     # -- join --------------------------------------------------------------------
@@ -711,16 +746,16 @@ class PastryNode:
         self._send(boot, {"type": "route", "key": self.hex, "hops": 0, "body": body, "mid": f"{self.hex[:12]}.{self._counter}"})
         self._join_timer = self.t.call_later(self.config.join_timeout, lambda: self._try_join(i + 1))
 
-    def _join_hop(self, body: dict) -> None:
-        """On the join path: add ourselves and the rows the joiner can use."""
+    def _join_hop(self, body: dict) -> dict:
+        """On the join path: a copy of ``body`` with ourselves and the rows the joiner can use."""
         x = from_hex(body["joiner"][0])
         if x == self.id:
-            return
+            return body
         r = shared_prefix(self.id, x)
         ids = [self.id]
         for row in range(r + 1):
             ids.extend(self.table.row(row))
-        state = body["state"]
+        state = list(body["state"])
         seen = {h for h, _ in state}
         for n in ids:
             h = self.hex if n == self.id else to_hex(n)
@@ -728,6 +763,7 @@ class PastryNode:
             if a is not None and h not in seen:
                 state.append([h, a])
                 seen.add(h)
+        return {**body, "state": state}
 
     def _join_root(self, body: dict) -> None:
         x, address = body["joiner"]

@@ -184,8 +184,7 @@ class Simulator:
         self._partitions: list[_Partition] = []
         self._net = self.rng("net")
         self.set_defaults(delay=delay, loss=loss)
-        #: counters: events run, messages sent / lost (loss, partition, unknown address) / delivered
-        self.stats = {"events": 0, "sent": 0, "lost": 0, "delivered": 0, "crashes": 0, "recoveries": 0}
+        self._events = self._sent = self._lost = self._delivered = self._crashes = self._recoveries = 0
 
     # -- randomness and time ------------------------------------------------------------
 
@@ -213,18 +212,28 @@ class Simulator:
         self._stopped = False
         heap = self._heap
         pop = heapq.heappop
-        stats = self.stats
-        while heap and not self._stopped:
-            entry = heap[0]
-            if until is not None and entry[0] > until:
-                break
-            pop(heap)
-            self._now = entry[0]
-            stats["events"] += 1
-            entry[2](entry[3])
+        limit = float("inf") if until is None else until
+        events = 0
+        try:
+            while heap and not self._stopped:
+                if heap[0][0] > limit:
+                    break
+                time, _, fn, arg = pop(heap)
+                self._now = time
+                events += 1
+                fn(arg)
+        finally:
+            self._events += events
         if until is not None and not self._stopped and self._now < until:
             self._now = until
         return self._now
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: events run, message copies sent / lost (loss, partition, unknown address) /
+        delivered, crashes, recoveries."""
+        return {"events": self._events, "sent": self._sent, "lost": self._lost, "delivered": self._delivered,
+                "crashes": self._crashes, "recoveries": self._recoveries}
 
     def stop(self) -> None:
         """Make :meth:`run` return after the current event."""
@@ -284,7 +293,7 @@ class Simulator:
             if not members:
                 del self._groups[group]
         slot.groups = {}
-        self.stats["crashes"] += 1
+        self._crashes += 1
         obj = slot.obj
         hook = getattr(obj, "on_crash", None)
         if callable(hook):
@@ -296,7 +305,7 @@ class Simulator:
         """Reboot a crashed node now with fresh state; returns the new node object (no-op if up)."""
         slot = self._slot(address)
         if slot.transport is None:
-            self.stats["recoveries"] += 1
+            self._recoveries += 1
             self._boot(slot)
         return slot.obj
 
@@ -437,43 +446,46 @@ class Simulator:
         handler = slot.handler
         if handler is None:
             return
-        self.stats["delivered"] += 1
+        self._delivered += 1
         handler(src, message)
 
     def _link(self, src: str, dst: str) -> tuple[float, tuple[float, float]]:
-        if self._links:
-            override = self._links.get((src, dst))
-            if override is not None:
-                loss, delay = override
-                return (self._loss if loss is None else loss), (self._delay if delay is None else delay)
+        override = self._links.get((src, dst))
+        if override is not None:
+            loss, delay = override
+            return (self._loss if loss is None else loss), (self._delay if delay is None else delay)
         return self._loss, self._delay
 
     def _copy_for(self, src: str, dst_slot: _Slot, message: dict, lossless: bool) -> None:
         """Put one copy of ``message`` on the wire to ``dst_slot`` (or lose it)."""
-        self.stats["sent"] += 1
-        if not lossless:
-            if self._partitions and not self.connected(src, dst_slot.address):
-                self.stats["lost"] += 1
-                return
-            loss, (lo, hi) = self._link(src, dst_slot.address)
-            net = self._net
-            if loss and net.random() < loss:
-                self.stats["lost"] += 1
-                return
-            delay = lo if lo == hi else lo + (hi - lo) * net.random()
+        self._sent += 1
+        dst = dst_slot.address
+        if self._links and (src, dst) in self._links:
+            loss, (lo, hi) = self._link(src, dst)
         else:
-            delay = self._link(src, dst_slot.address)[1][0]
+            loss, (lo, hi) = self._loss, self._delay
+        if lossless:
+            delay = lo
+        else:
+            if self._partitions and not self.connected(src, dst):
+                self._lost += 1
+                return
+            if loss and self._net.random() < loss:
+                self._lost += 1
+                return
+            delay = lo if lo == hi else lo + (hi - lo) * self._net.random()
         if self.check_messages:
             message = _json_copy(message)
-        self._push(self._now + delay, self._deliver, (dst_slot, src, message))
+        self._seq += 1
+        heapq.heappush(self._heap, (self._now + delay, self._seq, self._deliver, (dst_slot, src, message)))
 
     def _send(self, src: str, dest: str, message: dict) -> None:
         if self.check_messages:
             _json_copy(message)  # fail at the sender's call site, even when the copy is lost
         slot = self._slots.get(dest)
         if slot is None:
-            self.stats["sent"] += 1
-            self.stats["lost"] += 1
+            self._sent += 1
+            self._lost += 1
             return
         self._copy_for(src, slot, message, lossless=(dest == src))
 
