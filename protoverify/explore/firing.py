@@ -215,6 +215,9 @@ class CompiledTransition:
         self.produce = sorted(produce.items())
         self.inhibit = inhibit
         self.touched = sorted(set(consume) | set(produce))
+        # places that must hold a token for any binding to exist: a cheap
+        # pre-test that skips most disabled transitions without enumerating
+        self.required = tuple(sorted({st.place for st in steps}))
         self.reads_places = sorted(set(consume) | set(read) | {p for p, _ in inhibit}
                                    | {s.place for s in steps})
 

@@ -227,6 +227,13 @@ def explore(net: ir.Net, strategy: str = "bfs", *, max_states: int | None = None
         t = env = None
         try:
             for t in compiled:
+                skip = False
+                for p in t.required:
+                    if not marking[p]:
+                        skip = True
+                        break
+                if skip:
+                    continue
                 for env, removed in t.enabled(views):
                     any_enabled = True
                     fired[t.index] = True
