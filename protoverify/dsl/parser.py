@@ -227,7 +227,61 @@ def _pos_meta(meta) -> A.Pos:
 
 
 @v_args(meta=True)
-class _Builder(Transformer_NonRecursive):
+class _ExprBuilder(Transformer_NonRecursive):
+    """Tree-to-AST methods for the expression rules both grammars share."""
+
+    def int_lit(self, meta, children):
+        return A.IntLit(_pos_tok(children[0]), self._int(children[0]))
+
+    def true_lit(self, meta, children):
+        return A.BoolLit(_pos_meta(meta), True)
+
+    def false_lit(self, meta, children):
+        return A.BoolLit(_pos_meta(meta), False)
+
+    def name_ref(self, meta, children):
+        return A.Name(_pos_tok(children[0]), str(children[0]))
+
+    def call(self, meta, children):
+        name, *args = children
+        return A.Call(_pos_tok(name), str(name), tuple(a for a in args if a is not None))
+
+    def tuple_expr(self, meta, children):
+        return A.TupleExpr(_pos_meta(meta), tuple(children))
+
+    def if_expr(self, meta, children):
+        return A.If(_pos_meta(meta), *children)
+
+    def or_op(self, meta, children):
+        return A.BinOp(_pos_meta(meta), "or", children[0], children[1])
+
+    def and_op(self, meta, children):
+        return A.BinOp(_pos_meta(meta), "and", children[0], children[1])
+
+    def not_op(self, meta, children):
+        return A.Not(_pos_meta(meta), children[0])
+
+    def _binop(self, op, meta, children):
+        return A.BinOp(_pos_meta(meta), op, children[0], children[1])
+
+    def eq(self, meta, c): return self._binop("==", meta, c)  # noqa: E704
+    def ne(self, meta, c): return self._binop("!=", meta, c)  # noqa: E704
+    def lt(self, meta, c): return self._binop("<", meta, c)  # noqa: E704
+    def le(self, meta, c): return self._binop("<=", meta, c)  # noqa: E704
+    def gt(self, meta, c): return self._binop(">", meta, c)  # noqa: E704
+    def ge(self, meta, c): return self._binop(">=", meta, c)  # noqa: E704
+    def add(self, meta, c): return self._binop("+", meta, c)  # noqa: E704
+    def sub(self, meta, c): return self._binop("-", meta, c)  # noqa: E704
+    def mul(self, meta, c): return self._binop("*", meta, c)  # noqa: E704
+    def div(self, meta, c): return self._binop("/", meta, c)  # noqa: E704
+    def mod(self, meta, c): return self._binop("%", meta, c)  # noqa: E704
+
+    def neg(self, meta, children):
+        return A.Neg(_pos_meta(meta), children[0])
+
+
+@v_args(meta=True)
+class _Builder(_ExprBuilder):
     """One method per grammar rule (or alias)."""
 
     def __init__(self, source: Source):
@@ -359,52 +413,3 @@ class _Builder(Transformer_NonRecursive):
     def ms_single(self, meta, children):
         return A.MsTerm(children[0].pos, None, children[0])
 
-    # -- expressions
-    def int_lit(self, meta, children):
-        return A.IntLit(_pos_tok(children[0]), self._int(children[0]))
-
-    def true_lit(self, meta, children):
-        return A.BoolLit(_pos_meta(meta), True)
-
-    def false_lit(self, meta, children):
-        return A.BoolLit(_pos_meta(meta), False)
-
-    def name_ref(self, meta, children):
-        return A.Name(_pos_tok(children[0]), str(children[0]))
-
-    def call(self, meta, children):
-        name, *args = children
-        return A.Call(_pos_tok(name), str(name), tuple(a for a in args if a is not None))
-
-    def tuple_expr(self, meta, children):
-        return A.TupleExpr(_pos_meta(meta), tuple(children))
-
-    def if_expr(self, meta, children):
-        return A.If(_pos_meta(meta), *children)
-
-    def or_op(self, meta, children):
-        return A.BinOp(_pos_meta(meta), "or", children[0], children[1])
-
-    def and_op(self, meta, children):
-        return A.BinOp(_pos_meta(meta), "and", children[0], children[1])
-
-    def not_op(self, meta, children):
-        return A.Not(_pos_meta(meta), children[0])
-
-    def _binop(self, op, meta, children):
-        return A.BinOp(_pos_meta(meta), op, children[0], children[1])
-
-    def eq(self, meta, c): return self._binop("==", meta, c)  # noqa: E704
-    def ne(self, meta, c): return self._binop("!=", meta, c)  # noqa: E704
-    def lt(self, meta, c): return self._binop("<", meta, c)  # noqa: E704
-    def le(self, meta, c): return self._binop("<=", meta, c)  # noqa: E704
-    def gt(self, meta, c): return self._binop(">", meta, c)  # noqa: E704
-    def ge(self, meta, c): return self._binop(">=", meta, c)  # noqa: E704
-    def add(self, meta, c): return self._binop("+", meta, c)  # noqa: E704
-    def sub(self, meta, c): return self._binop("-", meta, c)  # noqa: E704
-    def mul(self, meta, c): return self._binop("*", meta, c)  # noqa: E704
-    def div(self, meta, c): return self._binop("/", meta, c)  # noqa: E704
-    def mod(self, meta, c): return self._binop("%", meta, c)  # noqa: E704
-
-    def neg(self, meta, children):
-        return A.Neg(_pos_meta(meta), children[0])

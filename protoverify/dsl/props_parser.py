@@ -15,12 +15,11 @@ from importlib import resources
 
 from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedInput, VisitError
-from lark.visitors import Transformer_NonRecursive
 
 from ..diagnostics import Source
 from ..errors import ModelError
 from . import ast as A
-from .parser import _pos_meta, _pos_tok, _syntax_diagnostic
+from .parser import _ExprBuilder, _pos_meta, _pos_tok, _syntax_diagnostic
 
 __all__ = ["PropDecl", "PropsFile", "Quant", "Special", "Temporal", "EventAtom", "parse_props",
            "split_inline_properties"]
@@ -114,7 +113,7 @@ def parse_props(source: Source) -> PropsFile:
 
 
 @v_args(meta=True)
-class _Builder(Transformer_NonRecursive):
+class _Builder(_ExprBuilder):
     def __init__(self, source: Source):
         super().__init__()
         self.source = source
@@ -134,6 +133,9 @@ class _Builder(Transformer_NonRecursive):
 
     def _ident(self, tok: Token) -> A.Ident:
         return A.Ident(str(tok), _pos_tok(tok))
+
+    def _int(self, tok: Token) -> int:
+        return int(tok)
 
     def _simple(kind):
         def build(self, meta, children):
@@ -176,15 +178,6 @@ class _Builder(Transformer_NonRecursive):
         return tuple(self._ident(t) for t in children)
 
     # ---------------------------------------------------------- expressions
-    def int_lit(self, meta, children):
-        return A.IntLit(_pos_tok(children[0]), int(children[0]))
-
-    def true_lit(self, meta, children):
-        return A.BoolLit(_pos_meta(meta), True)
-
-    def false_lit(self, meta, children):
-        return A.BoolLit(_pos_meta(meta), False)
-
     def all_lit(self, meta, children):
         return Special(_pos_meta(meta), "all")
 
@@ -194,13 +187,6 @@ class _Builder(Transformer_NonRecursive):
     def deadlock_lit(self, meta, children):
         return Special(_pos_meta(meta), "deadlock")
 
-    def name_ref(self, meta, children):
-        return A.Name(_pos_tok(children[0]), str(children[0]))
-
-    def call(self, meta, children):
-        name, *args = children
-        return A.Call(_pos_tok(name), str(name), tuple(a for a in args if a is not None))
-
     def event_atom(self, meta, children):
         name, *fields = children
         return EventAtom(_pos_tok(name), str(name), tuple(fields))
@@ -208,40 +194,12 @@ class _Builder(Transformer_NonRecursive):
     def event_field(self, meta, children):
         return (self._ident(children[0]), children[1])
 
-    def tuple_expr(self, meta, children):
-        return A.TupleExpr(_pos_meta(meta), tuple(children))
-
-    def if_expr(self, meta, children):
-        return A.If(_pos_meta(meta), *children)
-
     def forall(self, meta, children):
         return Quant(_pos_meta(meta), "forall", self._ident(children[0]), self._ident(children[1]), children[2])
 
     def exists(self, meta, children):
         return Quant(_pos_meta(meta), "exists", self._ident(children[0]), self._ident(children[1]), children[2])
 
-    def _binop(self, op, meta, c):
-        return A.BinOp(_pos_meta(meta), op, c[0], c[1])
-
-    def or_op(self, meta, c): return self._binop("or", meta, c)  # noqa: E704
-    def and_op(self, meta, c): return self._binop("and", meta, c)  # noqa: E704
-    def eq(self, meta, c): return self._binop("==", meta, c)  # noqa: E704
-    def ne(self, meta, c): return self._binop("!=", meta, c)  # noqa: E704
-    def lt(self, meta, c): return self._binop("<", meta, c)  # noqa: E704
-    def le(self, meta, c): return self._binop("<=", meta, c)  # noqa: E704
-    def gt(self, meta, c): return self._binop(">", meta, c)  # noqa: E704
-    def ge(self, meta, c): return self._binop(">=", meta, c)  # noqa: E704
-    def add(self, meta, c): return self._binop("+", meta, c)  # noqa: E704
-    def sub(self, meta, c): return self._binop("-", meta, c)  # noqa: E704
-    def mul(self, meta, c): return self._binop("*", meta, c)  # noqa: E704
-    def div(self, meta, c): return self._binop("/", meta, c)  # noqa: E704
-    def mod(self, meta, c): return self._binop("%", meta, c)  # noqa: E704
-
-    def not_op(self, meta, children):
-        return A.Not(_pos_meta(meta), children[0])
-
-    def neg(self, meta, children):
-        return A.Neg(_pos_meta(meta), children[0])
 
     def _temporal(op):
         def build(self, meta, children):
