@@ -24,7 +24,22 @@ from .report import EXIT_INPUT, EXIT_INTERNAL, build_report, exit_code, render_t
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT, help=__doc__)
+_MAIN_HELP = """Model distributed protocols as Coloured Petri Nets, verify them, and hold them
+against their reference implementations.
+
+\b
+Exit codes, the same for every subcommand:
+  0  everything checked holds
+  1  something fails (a dead marking, a property, a trace)
+  2  the input is wrong (syntax, types, parameters, files, options)
+  3  incomplete: a limit (--max-states, --timeout) stopped the work first
+  4  internal error in protoverify (please report it)
+
+Start with: protoverify check models/bonjourgrid.cpn
+"""
+
+
+@click.group(context_settings=CONTEXT, help=_MAIN_HELP)
 @click.version_option(__version__, prog_name="protoverify")
 def main() -> None:
     pass
@@ -236,6 +251,15 @@ def _internal(err: BaseException, debug: bool) -> None:
     if debug:
         traceback.print_exc()
     sys.exit(EXIT_INTERNAL)
+
+
+def _register_reference_commands() -> None:
+    """``simulate`` and ``experiment`` live with the reference implementations."""
+    from .reference.cli import register
+    register(main)
+
+
+_register_reference_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover
