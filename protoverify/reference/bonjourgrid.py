@@ -178,7 +178,7 @@ class BonjourGridNode:
         self.policy = policy or SelectionPolicy()
         self.sd = DnsSd(transport, DnsSdConfig(ttl=self.cfg.idle_ttl))
         self.role: _Role | None = None            # None: idle
-        self.finished: dict[int, str] = {}        # app -> final status, for probes
+        self.finished: dict[int, tuple[str, int]] = {}  # app -> (final status, epoch), for probes
         self.answered: dict[str, None] = {}       # request ids already answered
         self._releasing: dict[tuple[str, str], int] = {}
         self._nonce = f"{transport.random.getrandbits(32):08x}"
@@ -229,13 +229,14 @@ class BonjourGridNode:
         self._counter += 1
         return f"{self.address}/{self._nonce}/{self._counter}"
 
-    def release(self, dest: str, app: int, req: str) -> None:
-        """Tell ``dest`` it is free of reservation ``req``, resending until acknowledged."""
+    def release(self, dest: str, app: int, req: str, epoch: int) -> None:
+        """Tell ``dest`` it is free of reservation ``req``, resending until acknowledged.  ``epoch`` is
+        the releasing coordinator's: a machine attached to a newer coordinator ignores it."""
         key = (dest, req)
         if key in self._releasing:
             return
         self._releasing[key] = 0
-        message = {"t": "bg.release", "app": app, "req": req}
+        message = {"t": "bg.release", "app": app, "req": req, "epoch": epoch}
 
         def attempt() -> None:
             tries = self._releasing.get(key)
@@ -287,7 +288,8 @@ class BonjourGridNode:
         req, app = m["req"], m["app"]
         role = self.role
         if role is not None and getattr(role, "req", None) == req:
-            self.send(sender, {"t": "bg.confirm", "app": app, "req": req, "role": m["role"]})  # a retry
+            self.send(sender, {"t": "bg.confirm", "app": app, "req": req, "role": m["role"],
+                               "epoch": role.epoch})  # a retry
             return
         if req in self.answered:
             self.send(sender, {"t": "bg.refuse", "app": app, "req": req})
@@ -304,14 +306,15 @@ class BonjourGridNode:
         else:
             self.event("worker_reserved", app=app, coordinator=sender, worker=self.address)
             self.role = _Worker(self, app, sender, req, int(m.get("epoch", 0)))
-        self.send(sender, {"t": "bg.confirm", "app": app, "req": req, "role": m["role"]})
+        self.send(sender, {"t": "bg.confirm", "app": app, "req": req, "role": m["role"],
+                           "epoch": self.role.epoch})
 
     def _on_confirm(self, sender: str, m: dict) -> None:
         role = self._role_for(_Coordinator, m["app"])
         if role is not None:
             role.on_confirm(sender, m["req"], m.get("role", "worker"))
         else:
-            self.release(sender, m["app"], m["req"])  # not (or no longer) its coordinator
+            self.release(sender, m["app"], m["req"], int(m.get("epoch", 0)))  # not (or no longer) its coordinator
 
     def _on_refuse(self, sender: str, m: dict) -> None:
         role = self._role_for(_Coordinator, m["app"])
@@ -331,7 +334,7 @@ class BonjourGridNode:
         replica may be taking over: say we know nothing and let the worker wait for it."""
         app = m["app"]
         if app in self.finished:
-            self.release(sender, app, m["req"])
+            self.release(sender, app, m["req"], self.finished[app][1])
         else:
             self.send(sender, {"t": "bg.probe_reply", "app": app, "status": "unknown"})
 
@@ -350,7 +353,8 @@ class BonjourGridNode:
     def _on_release(self, sender: str, m: dict) -> None:
         self.send(sender, {"t": "bg.released", "app": m["app"], "req": m["req"]})
         role = self.role
-        if isinstance(role, (_Worker, _Replica)) and role.app == m["app"] and role.req == m["req"]:
+        if (isinstance(role, (_Worker, _Replica)) and role.app == m["app"] and role.req == m["req"]
+                and int(m.get("epoch", 0)) >= role.epoch):
             role.released()
 
     def _on_released(self, sender: str, m: dict) -> None:
@@ -358,16 +362,17 @@ class BonjourGridNode:
 
     def _on_probe(self, sender: str, m: dict) -> None:
         app = m["app"]
-        if self._role_for(_Coordinator, app) is not None:
-            status = "running"
+        role = self._role_for(_Coordinator, app)
+        if role is not None:
+            status, epoch = "running", role.epoch
         else:
-            status = self.finished.get(app, "unknown")
-        self.send(sender, {"t": "bg.probe_reply", "app": app, "status": status})
+            status, epoch = self.finished.get(app, ("unknown", 0))
+        self.send(sender, {"t": "bg.probe_reply", "app": app, "status": status, "epoch": epoch})
 
     def _on_probe_reply(self, sender: str, m: dict) -> None:
         role = self.role
         if isinstance(role, (_Worker, _Replica)) and role.app == m["app"]:
-            role.on_probe_reply(sender, m["status"])
+            role.on_probe_reply(sender, m["status"], int(m.get("epoch", 0)))
 
 
 class _Role:
@@ -475,23 +480,31 @@ class _Coordinator(_Role):
             return
         node = self.node
         node.event("app_finished", app=self.app, status=status)
-        node.finished[self.app] = status
+        node.finished[self.app] = (status, self.epoch)
         self._publish(status)
         name = _coord_name(self.app, node.address)
         node.t.call_later(node.cfg.end_grace, lambda: node.sd.unpublish(COORD_TYPE, name))
         for addr, req in [*self.counted.items(), *self.expected.items(), *self.backups.items(),
                           *((p.addr, req) for req, p in self.pending.items())]:
-            node.release(addr, self.app, req)
+            node.release(addr, self.app, req, self.epoch)
         self._stop()
         node.become_idle()
 
-    def step_down(self) -> None:
-        """Another coordinator of this application supersedes us (after a partition)."""
+    def step_down(self, ended: str | None = None) -> None:
+        """Another coordinator of this application supersedes us (after a partition).  If it has
+        already ``ended`` the application (``done``/``failed``), ours are released; otherwise they
+        re-attach to it by themselves."""
         node = self.node
         node.event("coordinator_crashed", app=self.app)
         node.sd.unpublish(COORD_TYPE, _coord_name(self.app, node.address))
-        for req, p in self.pending.items():
-            node.release(p.addr, self.app, req)
+        held = list(self.pending.items()) if ended is None else [
+            *((req, p) for req, p in self.pending.items()),
+            *((req, _Pending(addr, "")) for addr, req in [*self.counted.items(), *self.expected.items(),
+                                                           *self.backups.items()])]
+        for req, p in held:
+            node.release(p.addr, self.app, req, self.epoch)
+        if ended is not None:
+            node.finished[self.app] = (ended, self.epoch)
         self._stop()
         node.become_idle()
 
@@ -596,7 +609,7 @@ class _Coordinator(_Role):
             return
         self._forget(req)
         self.skip_until[p.addr] = self.node.t.now() + self.node.cfg.refuse_backoff
-        self.node.release(p.addr, self.app, req)  # in case it accepted and every answer was lost
+        self.node.release(p.addr, self.app, req, self.epoch)  # in case it accepted and every answer was lost
         self._fill()
 
     def _forget(self, req: str) -> _Pending | None:
@@ -619,12 +632,12 @@ class _Coordinator(_Role):
                 self._publish("running")
                 self._sync()
             else:
-                self.node.release(sender, self.app, req)
+                self.node.release(sender, self.app, req, self.epoch)
             self._fill()
         elif self.counted.get(sender) == req or self.backups.get(sender) == req:
             pass  # a duplicate confirmation
         else:
-            self.node.release(sender, self.app, req)
+            self.node.release(sender, self.app, req, self.epoch)
 
     def on_refuse(self, sender: str, req: str) -> None:
         p = self.pending.get(req)
@@ -646,9 +659,9 @@ class _Coordinator(_Role):
             if len(self.counted) < self.wanted:
                 self._count(sender, req)
             else:
-                self.node.release(sender, self.app, req)
+                self.node.release(sender, self.app, req, self.epoch)
         else:
-            self.node.release(sender, self.app, req)
+            self.node.release(sender, self.app, req, self.epoch)
             return
         if self.counted.get(sender) == req:
             self.server.status(sender, status)
@@ -663,7 +676,7 @@ class _Coordinator(_Role):
         if self.backups.get(sender) == req:
             self.backup_heard[sender] = self.node.t.now()
         else:
-            self.node.release(sender, self.app, req)
+            self.node.release(sender, self.app, req, self.epoch)
 
     def on_middleware(self, sender: str, message: dict) -> None:
         if self.server is not None:
@@ -682,10 +695,10 @@ class _Coordinator(_Role):
             if now - self.heard[worker] > node.cfg.worker_timeout:
                 del self.counted[worker]
                 self.server.remove_worker(worker)
-                node.release(worker, self.app, req)
+                node.release(worker, self.app, req, self.epoch)
         lost = [r for r in self.backups if now - self.backup_heard.get(r, now) > node.cfg.replica_timeout]
         for replica in lost:
-            node.release(replica, self.app, self.backups.pop(replica))
+            node.release(replica, self.app, self.backups.pop(replica), self.epoch)
         if lost:
             self._publish("running")
         if self.expected and now - self.started > node.cfg.reattach_wait:
@@ -714,7 +727,10 @@ class _Coordinator(_Role):
             return
         theirs = (_epoch(info), _neg(info.host))
         ours = (self.epoch, _neg(self.node.address))
-        if info.txt.get("status") in ("done", "failed") or theirs > ours:
+        status = info.txt.get("status")
+        if status in ("done", "failed"):
+            self.later(0, lambda: self.step_down(ended=status))
+        elif theirs > ours:
             self.later(0, self.step_down)
 
 
@@ -744,7 +760,8 @@ class _Attached(_Role):
         if e.kind == "removed":
             return  # the periodic check decides what a disappearance means
         if info.txt.get("status") in ("done", "failed"):
-            self.released()
+            if _epoch(info) >= self.epoch:
+                self.released()  # (an older coordinator's end: ours steps down and releases us)
         elif _epoch(info) > self.epoch or (_epoch(info) == self.epoch and info.host == self.coordinator):
             if info.host != self.coordinator:
                 self.reattach(info.host, _epoch(info))
@@ -801,7 +818,7 @@ class _Worker(_Attached):
         elif self.probes < cfg.probe_tries:
             self.probe()
 
-    def on_probe_reply(self, sender: str, status: str) -> None:
+    def on_probe_reply(self, sender: str, status: str, epoch: int) -> None:
         if sender != self.coordinator:
             return
         if status in ("done", "failed"):
@@ -832,6 +849,8 @@ class _Replica(_Attached):
         self.heard = node.t.now()
         self.suspected = False   # probing the coordinator
         self.failed_at: float | None = None
+        self.earlier: list[str] = []  # the replicas before us in backups, asked before we take over
+        self.asked = 0
         self.every(node.cfg.heartbeat, self._tick)
 
     def on_sync(self, sender: str, m: dict) -> None:
@@ -876,8 +895,12 @@ class _Replica(_Attached):
         else:
             self._failure_confirmed()
 
-    def on_probe_reply(self, sender: str, status: str) -> None:
-        if sender != self.coordinator or self.failed_at is not None:
+    def on_probe_reply(self, sender: str, status: str, epoch: int) -> None:
+        if self.failed_at is not None:
+            if sender in self.earlier and status == "running" and epoch > self.epoch:
+                self.reattach(sender, epoch)  # an earlier replica already took over
+            return
+        if sender != self.coordinator:
             return
         if status in ("done", "failed"):
             self.released()
@@ -890,13 +913,24 @@ class _Replica(_Attached):
     def _failure_confirmed(self) -> None:
         self.failed_at = self.node.t.now()
         order = [r for r, _ in self.state.get("backups", ())]
-        rank = order.index(self.node.address) if self.node.address in order else len(order)
+        me = self.node.address
+        # not in our (stale) copy of the list: we were recruited last, so wait as the last one would
+        rank = order.index(me) if me in order else max(len(order), self.node.cfg.replicas)
+        self.earlier, self.asked = order[:rank], 0
         old_epoch = self.epoch
         self.later(rank * self.node.cfg.takeover_slot, lambda: self._take_over(old_epoch))
 
     def _take_over(self, old_epoch: int) -> None:
         if self.epoch != old_epoch or self.coordinator_visible():
             self.failed_at = None  # a newer coordinator appeared meanwhile: stay its replica
+            return
+        cfg = self.node.cfg
+        if self.earlier and self.asked < cfg.probe_tries:
+            # did a replica before us take over? (its record and syncs may have been lost)
+            self.asked += 1
+            for replica in self.earlier:
+                self.node.send(replica, {"t": "bg.probe", "app": self.app})
+            self.later(cfg.probe_timeout, lambda: self._take_over(old_epoch))
             return
         node, st = self.node, self.state
         old = self.coordinator

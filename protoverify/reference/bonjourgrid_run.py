@@ -78,8 +78,9 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
 
     Summary keys: ``protocol seed nodes apps faults replicas end_time events messages crashes
     coordinator_crashes takeovers done failed lost unfinished delayed delay_threshold delay_mean
-    delay_median delay_max stopped per_app`` (``stopped`` says why the run ended); ``per_app`` lists ``{app submitted started finished status tasks workers ideal delay}`` with status
-    ``done``, ``failed``, ``lost`` (its coordinator and every replica crashed: nobody left to report) or
+    delay_median delay_max stopped per_app`` (``stopped`` says why the run ended); ``per_app`` lists
+    ``{app submitted started finished status tasks workers ideal delay}`` with status ``done``,
+    ``failed``, ``lost`` (its coordinator and every replica crashed: nobody left to report) or
     ``unfinished``.
     """
     spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
@@ -99,7 +100,7 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
     longest = max((max(a["tasks"]) for a in work), default=0.0)
     last_submit = max((a["submit"] for a in work), default=0.0)
     horizon = until if until is not None else last_submit + longest
-    cap = until if until is not None else 10 * (last_submit + longest) + stall
+    cap = until if until is not None else 10 * (last_submit + longest) + 2 * stall
 
     def role_of(addr: str) -> str | None:
         node = sim.node(addr)

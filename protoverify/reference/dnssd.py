@@ -180,7 +180,9 @@ class Browser:
         if now + 1e-9 >= entry.expires:
             self._remove(entry, "expired")
             return
-        if entry.asked < len(_MAINTENANCE) and now + 1e-9 >= entry.expires - entry.ttl * (1.0 - _MAINTENANCE[entry.asked]):
+        due = entry.asked < len(_MAINTENANCE) and now + 1e-9 >= entry.expires - entry.ttl * (
+            1.0 - _MAINTENANCE[entry.asked])
+        if due:
             entry.asked += 1
             self._sd._ask(entry.info.host, self.type, entry.info.name)
         self._arm(entry)

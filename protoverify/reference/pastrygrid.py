@@ -50,10 +50,12 @@ Decisions where the sources are silent **[design]**:
   that met *no* node satisfying the requirements count toward the bound
   (``search_retries``) after which the application is reported failed
   (P7); walks that met capable but busy nodes retry without bound.
-* The RDV watches for ready tasks that nobody claims (their searcher died:
-  a crashed worker or submitter) and, after asking the searcher, searches
-  itself; it records ``task_reissued`` with the presumed-dead searcher as
-  ``worker``.
+* The RDV watches for ready tasks that nobody claims for ``orphan_timeout``
+  (their searcher died: a crashed worker or submitter, or the walk was lost
+  with a crashed node) and, after asking the searcher, searches itself.
+  This relaunch is silent in traces: it continues the same search (the
+  model's Search token); ``task_reissued`` is only the FTC-reported death
+  of a worker holding the task.
 * k = ``replicas`` copies (root included) of the RDV state and of the FTC
   table, pushed on every change to the k closest nodes of the root's leaf
   set.  A replica holder that finds itself root takes over
@@ -124,6 +126,41 @@ def _copy(st: dict) -> dict:
     return json.loads(json.dumps(st))
 
 
+def _merge(kind: str, cur: Any, other: dict) -> bool:
+    """Fold ``other`` (a copy of the same application's state, maybe from another lineage) into
+    ``cur``: union of what either knows.  True if ``cur`` changed."""
+    st = cur.st
+    before = json.dumps(st, sort_keys=True)
+    if kind == "rdv":
+        for t, d in other["done"].items():
+            st["done"].setdefault(t, d)
+        for t, ws in other["dead"].items():
+            mine = st["dead"].setdefault(t, [])
+            mine.extend(w for w in ws if w not in mine)
+        for t, w in other["assigned"].items():
+            st["assigned"].setdefault(t, w)
+        for t in list(st["assigned"]):
+            if st["assigned"][t] in st["dead"].get(t, ()):
+                del st["assigned"][t]
+        for t, c in other["launched"].items():
+            st["launched"].setdefault(t, c)
+        for t, w in other["searcher"].items():
+            st["searcher"].setdefault(t, w)
+        if st["status"] == "running" and other["status"] != "running":
+            st["status"] = other["status"]
+    else:
+        ended = st["ended"]
+        ended.extend(p for p in other.get("ended", ()) if p not in ended)
+        for pid, pair in other["pairs"].items():
+            st["pairs"].setdefault(pid, pair)
+        for pid in list(st["pairs"]):
+            if pid in ended:
+                del st["pairs"][pid]
+    changed = json.dumps(st, sort_keys=True) != before
+    st["version"] = max(st["version"], other["version"])
+    return changed
+
+
 class _Rdv:
     """An application's state at its RDV (and, as a copy, at its replicas).  ``st`` is the wire form."""
 
@@ -153,9 +190,6 @@ class _Rdv:
     def ready(self, t: str) -> bool:
         return all(p in self.st["done"] for p in self.preds[t])
 
-    def entries(self) -> list[str]:
-        return [t for t, ps in self.preds.items() if not ps]
-
     def inputs(self, t: str, skip: list[str] = ()) -> dict:
         done = self.st["done"]
         return {p: done[p]["data"] for p in self.preds[t] if p in done and p not in skip}
@@ -165,6 +199,7 @@ class _Ftc:
     def __init__(self, st: dict):
         self.st = st  # {"app", "key", "rdv", "version", "pairs": {"task@worker": {task, worker}}}
         self.fails: dict[str, int] = {}
+        self.finished: dict[str, int] = {}
         self.pending: dict[str, bool] = {}
         self.reported: set[str] = set()
         self.active = False
@@ -194,6 +229,7 @@ class PastryGridNode:
         self.submitted: dict[int, dict] = {}
         self.searches: dict[str, dict] = {}
         self.forgotten: set[int] = set()  # applications whose FTC role ended here
+        self.relaunched = 0  # tasks whose orphaned search this node, as RDV, took over
         self.crashed = False
         self._n = 0
         self._reqs: dict[str, dict] = {}
@@ -220,10 +256,6 @@ class PastryGridNode:
         if self.submitted:
             return "submitter"
         return "idle"
-
-    @property
-    def busy(self) -> bool:
-        return self.current is not None
 
     def event(self, name: str, **fields: Any) -> None:
         self.t.recorder.event(self.address, name, **fields)
@@ -426,7 +458,7 @@ class PastryGridNode:
         self.t.call_later(delay, again)
 
     def _on_search_status(self, sender: str, m: dict) -> None:
-        self._reply(m, searching=self.searching(m["app"], m["task"]))
+        self._reply(m, searching=[t for t in m["tasks"] if self.searching(m["app"], t)])
 
     # -- worker ----------------------------------------------------------------------------------
 
@@ -536,9 +568,9 @@ class PastryGridNode:
         r = self.rdv.get(m["app"])
         if r is None:
             return None
-        if not r.active:
+        if not r.active and r.st["status"] == "running":
             # A replica that receives a message for its key is root now (else Pastry had passed it on).
-            self._activate_rdv(r)
+            self._activate("rdv", r)
         return r
 
     def _on_init_rdv(self, key: int, m: dict) -> None:
@@ -549,8 +581,8 @@ class PastryGridNode:
             r.active = True
             self.event("rdv_created", app=m["app"])
             self._rdv_changed(r)
-        elif not r.active:
-            self._activate_rdv(r)
+        elif not r.active and r.st["status"] == "running":
+            self._activate("rdv", r)
         self._reply(m)
 
     def _rdv_changed(self, r: _Rdv) -> None:
@@ -664,15 +696,22 @@ class PastryGridNode:
         st = r.st
         st["status"] = status
         r.waiting.clear()
+        # Requests to the FTC still under way for this application are moot: ``forget`` ends every pair
+        # (and a late ``supervise`` must not bring the application back at a new FTC root).
+        for rid, req in list(self._reqs.items()):
+            if req["body"].get("app") == st["app"] and req["body"]["m"] in ("supervise", "unsupervise", "ftc_sync"):
+                self._cancel_request(rid)
         self.event("app_finished", app=st["app"], status=status)
         self._request({"m": "forget", "app": st["app"]}, lambda rr: None, key=from_hex(st["ftc"]), tries=20)
 
     def _rdv_watch(self, r: _Rdv) -> None:
-        """Ready tasks nobody claims: ask their searcher; if it is not searching (or is gone), search."""
+        """Ready tasks nobody claimed for ``orphan_timeout``: ask their searcher (one question per searcher);
+        those it is not searching any more (or all, if it does not answer) are searched by the RDV itself."""
         st = r.st
         if st["status"] != "running":
             return
         now = self.t.now()
+        by_searcher: dict[str, list[str]] = {}
         for task in r.preds:
             if task in st["done"] or task in st["assigned"] or not r.ready(task):
                 r.waiting.pop(task, None)
@@ -681,32 +720,37 @@ class PastryGridNode:
             if now - since < self.cfg.orphan_timeout:
                 continue
             r.waiting[task] = now
-            searcher = st["searcher"].get(task) or (st["submitter"] if not r.preds[task] else None)
-            if searcher is None and len(r.preds[task]) == 1:
-                searcher = st["done"][r.preds[task][0]]["worker"]
-            if searcher is None and r.preds[task]:
-                searcher = st["done"][r.preds[task][-1]]["worker"]
-
-            def relaunch(task: str = task, searcher: str | None = searcher) -> None:
-                if st["status"] != "running" or task in st["done"] or task in st["assigned"] or not r.active:
-                    return
-                if len(r.preds[task]) > 1 and not self.cfg.racy_shared_launch:
-                    st["launched"][task] = f"{self.address}/rdv"
-                self.event("task_reissued", app=st["app"], task=int(task), worker=searcher or self.address)
-                st["searcher"][task] = self.address
-                self._rdv_changed(r)
-                self._search(st["app"], from_hex(st["key"]), [[task, None]], st["spec"].get("reqs", {}))
-
-            if searcher is None or searcher == self.address:
-                if not self.searching(st["app"], task):
-                    relaunch()
+            searcher = st["searcher"].get(task)
+            if searcher is None:  # entry tasks: the submitter; others: the last predecessor's worker
+                searcher = st["submitter"] if not r.preds[task] else st["done"][r.preds[task][-1]]["worker"]
+            by_searcher.setdefault(searcher, []).append(task)
+        for searcher, tasks in by_searcher.items():
+            if searcher == self.address:
+                self._relaunch(r, [t for t in tasks if not self.searching(st["app"], t)], searcher)
                 continue
 
-            def status(reply: dict, relaunch=relaunch) -> None:
-                if not reply.get("searching"):
-                    relaunch()
-            self._request({"m": "search_status", "app": st["app"], "task": task}, status, dest=searcher, tries=2,
-                          timeout=self.cfg.check_timeout, on_give_up=relaunch)
+            def status(reply: dict, tasks: list[str] = tasks, searcher: str = searcher) -> None:
+                still = reply.get("searching", [])
+                self._relaunch(r, [t for t in tasks if t not in still], searcher)
+            self._request({"m": "search_status", "app": st["app"], "tasks": tasks}, status, dest=searcher, tries=2,
+                          timeout=self.cfg.check_timeout,
+                          on_give_up=lambda tasks=tasks, searcher=searcher: self._relaunch(r, tasks, searcher))
+
+    def _relaunch(self, r: _Rdv, tasks: list[str], searcher: str) -> None:
+        """The RDV searches workers for ``tasks`` itself (their searcher is gone or gave them up)."""
+        st = r.st
+        if not r.active or st["status"] != "running":
+            return
+        tasks = [t for t in tasks if t not in st["done"] and t not in st["assigned"]]
+        if not tasks:
+            return
+        for task in tasks:
+            if len(r.preds[task]) > 1 and not self.cfg.racy_shared_launch:
+                st["launched"][task] = f"{self.address}/rdv"
+            st["searcher"][task] = self.address
+        self.relaunched += len(tasks)  # silent: the same search, carried on by the RDV (no trace event)
+        self._rdv_changed(r)
+        self._search(st["app"], from_hex(st["key"]), [[t, None] for t in tasks], st["spec"].get("reqs", {}))
 
     def _activate_rdv(self, r: _Rdv) -> None:
         """Become the application's RDV from a copy of its state (the old root died, or handed over).
@@ -734,14 +778,13 @@ class PastryGridNode:
             if not create or m["app"] in self.forgotten:
                 return None
             f = _Ftc({"app": m["app"], "key": to_hex(ftc_key(from_hex(m["rdv"]))), "rdv": m["rdv"], "version": 0,
-                      "pairs": {}})
+                      "pairs": {}, "ended": []})
             f.active = True
             self.ftc[m["app"]] = f
             self.event("ftc_created", app=m["app"])
             self._ftc_changed(f)
         elif not f.active:
-            f.active = True
-            self._ftc_changed(f)
+            self._activate("ftc", f)
         return f
 
     def _ftc_changed(self, f: _Ftc) -> None:
@@ -755,7 +798,7 @@ class PastryGridNode:
     def _on_supervise(self, key: int, m: dict) -> None:
         f = self._ftc_for(m, create=True)
         pid = f"{m['task']}@{m['worker']}"
-        if f is not None and pid not in f.st["pairs"]:
+        if f is not None and pid not in f.st["pairs"] and pid not in f.st["ended"]:
             f.st["pairs"][pid] = {"task": m["task"], "worker": m["worker"]}
             self.event("supervision_started", app=m["app"], task=int(m["task"]), worker=m["worker"])
             self._ftc_changed(f)
@@ -776,7 +819,7 @@ class PastryGridNode:
                     self._end_pair(f, pid)
             for task, worker in m["assigned"].items():
                 pid = f"{task}@{worker}"
-                if task not in m["done"] and pid not in f.st["pairs"]:
+                if task not in m["done"] and pid not in f.st["pairs"] and pid not in f.st["ended"]:
                     f.st["pairs"][pid] = {"task": task, "worker": worker}
                     self.event("supervision_started", app=m["app"], task=int(task), worker=worker)
                     self._ftc_changed(f)
@@ -784,6 +827,8 @@ class PastryGridNode:
 
     def _end_pair(self, f: _Ftc, pid: str) -> None:
         pair = f.st["pairs"].pop(pid, None)
+        if pid not in f.st["ended"]:
+            f.st["ended"].append(pid)
         if pair is not None:
             f.fails.pop(pid, None)
             f.reported.discard(pid)
@@ -813,6 +858,13 @@ class PastryGridNode:
                 f.pending[pid] = False
                 if r.get("state") == "unknown":
                     failed(pid, confirmed=True)
+                elif r.get("state") == "finished":
+                    # The output is on its way to the RDV (the worker re-sends it until acknowledged);
+                    # normally ``unsupervise`` ends the pair first.  If it was lost, end it here.
+                    f.fails[pid] = 0
+                    f.finished[pid] = f.finished.get(pid, 0) + 1
+                    if f.finished[pid] >= self.cfg.check_retries and pid in f.st["pairs"]:
+                        self._end_pair(f, pid)
                 else:
                     f.fails[pid] = 0
 
@@ -835,6 +887,7 @@ class PastryGridNode:
                 return
             if r.get("reissued"):
                 f.st["pairs"].pop(pid)
+                f.st["ended"].append(pid)
                 f.reported.discard(pid)
                 self._ftc_changed(f)
             else:
@@ -862,17 +915,18 @@ class PastryGridNode:
             self.pastry.send(a, {"m": "replica_drop", "kind": kind, "app": app})
 
     def _on_replica(self, sender: str, m: dict) -> None:
-        app, st = m["app"], m["state"]
-        table = self.rdv if m["kind"] == "rdv" else self.ftc
+        kind, app, st = m["kind"], m["app"], m["state"]
+        table = self.rdv if kind == "rdv" else self.ftc
         cur = table.get(app)
-        if cur is not None and cur.st["version"] >= st["version"]:
-            return
-        if cur is not None and cur.active:
-            return  # we are the root by our own view; the sender will hand over or learn of us
-        if cur is not None and m["kind"] == "rdv":
-            cur.st = st  # same DAG: keep the derived tables
-        else:
-            table[app] = _Rdv(st) if m["kind"] == "rdv" else _Ftc(st)
+        if cur is None:
+            table[app] = _Rdv(st) if kind == "rdv" else _Ftc(st)
+        elif cur.active:
+            # Another node acts for this key too: keep the union of what both did; the one that is not
+            # root hands over at its next role check.
+            if _merge(kind, cur, st):
+                self._changed(kind, cur)
+        elif st["version"] > cur.st["version"]:
+            _merge(kind, cur, st)
         self.leafset_changed()  # the sender may be gone already: check whether we are root
 
     def _on_replica_drop(self, sender: str, m: dict) -> None:
@@ -881,23 +935,51 @@ class PastryGridNode:
         if cur is not None and not cur.active:
             del table[m["app"]]
 
-    def _on_handover(self, sender: str, m: dict) -> None:
+    def _on_handover(self, key: int, m: dict) -> None:
+        """Routed to the key by a node that found it is not the root: we are (by our view)."""
         kind, app, st = m["kind"], m["app"], m["state"]
         table = self.rdv if kind == "rdv" else self.ftc
         cur = table.get(app)
-        if cur is not None and cur.active:
-            return
-        if cur is None or cur.st["version"] <= st["version"]:
-            cur = _Rdv(st) if kind == "rdv" else _Ftc(st)
-            table[app] = cur
-        if kind == "rdv":
-            self._activate_rdv(cur)  # type: ignore[arg-type]
+        if cur is None:
+            cur = table[app] = _Rdv(st) if kind == "rdv" else _Ftc(st)
         else:
-            cur.active = True
-            self._ftc_changed(cur)  # type: ignore[arg-type]
+            _merge(kind, cur, st)
+        if cur.active:
+            self._changed(kind, cur)
+        else:
+            self._activate(kind, cur)
+
+    def _on_state_req(self, sender: str, m: dict) -> None:
+        table = self.rdv if m["kind"] == "rdv" else self.ftc
+        cur = table.get(m["app"])
+        self._reply(m, state=_copy(cur.st) if cur is not None else None)
+
+    def _changed(self, kind: str, r: Any) -> None:
+        if kind == "rdv":
+            self._rdv_changed(r)
+        else:
+            self._ftc_changed(r)
+
+    def _activate(self, kind: str, r: Any) -> None:
+        """Act for the key from our copy, merged with the copies of the nodes around it (ours may be
+        stale: we may have stopped receiving updates when we were not among the closest)."""
+        if kind == "rdv":
+            self._activate_rdv(r)
+        else:
+            r.active = True
+            r.fails, r.finished, r.pending, r.reported = {}, {}, {}, set()
+            self._ftc_changed(r)
+        key = from_hex(r.st["key"])
+        for _, a in self.pastry.replica_set(key, self.cfg.replicas + 2):
+            if a != self.address:
+                def merge(rep: dict, r: Any = r) -> None:
+                    if rep.get("state") and r.active and _merge(kind, r, rep["state"]):
+                        self._changed(kind, r)
+                self._request({"m": "state_req", "kind": kind, "app": r.st["app"]}, merge, dest=a, tries=1,
+                              timeout=self.cfg.check_timeout)
 
     def _check_roles(self) -> None:
-        """After a leaf-set change: take over keys we now own, hand over keys a closer node owns."""
+        """After a leaf-set change, and on every tick: take over keys we own, hand over keys we do not."""
         self._roles_check = None
         if self.crashed or not self.pastry.joined:
             return
@@ -909,14 +991,9 @@ class PastryGridNode:
                 if r.active and not root:
                     r.active = False
                     if running:
-                        nxt = self.pastry.replica_set(key, 1)[0][1]
-                        self.pastry.send(nxt, {"m": "handover", "kind": kind, "app": app, "state": _copy(r.st)})
+                        self.pastry.route(key, {"m": "handover", "kind": kind, "app": app, "state": _copy(r.st)})
                 elif not r.active and root and running:
-                    if kind == "rdv":
-                        self._activate_rdv(r)  # type: ignore[arg-type]
-                    else:
-                        r.active = True
-                        self._ftc_changed(r)  # type: ignore[arg-type]
+                    self._activate(kind, r)
                 elif r.active:
                     targets = [a for _, a in self.pastry.replica_set(key, self.cfg.replicas) if a != self.address]
                     if targets != self.replica_of.get((kind, app)):
@@ -932,6 +1009,7 @@ class PastryGridNode:
         for f in list(self.ftc.values()):
             if f.active:
                 self._ftc_check(f)
+        self._check_roles()
         self._tick_timer = self.t.call_later(min(self.cfg.watchdog, self.cfg.check_period), self._tick)
 
 
@@ -948,6 +1026,7 @@ _ROUTED: dict[str, Callable[[PastryGridNode, int, dict], None]] = {
     "unsupervise": PastryGridNode._on_unsupervise,
     "forget": PastryGridNode._on_forget,
     "ftc_sync": PastryGridNode._on_ftc_sync,
+    "handover": PastryGridNode._on_handover,
 }
 
 _DIRECT: dict[str, Callable[[PastryGridNode, str, dict], None]] = {
@@ -959,7 +1038,7 @@ _DIRECT: dict[str, Callable[[PastryGridNode, str, dict], None]] = {
     "check": PastryGridNode._on_check,
     "replica": PastryGridNode._on_replica,
     "replica_drop": PastryGridNode._on_replica_drop,
-    "handover": PastryGridNode._on_handover,
+    "state_req": PastryGridNode._on_state_req,
 }
 
 

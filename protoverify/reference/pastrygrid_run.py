@@ -18,7 +18,7 @@ from .pastrygrid import PastryGridConfig, PastryGridNode
 from .sim import Simulator
 from .trace import TraceRecorder
 
-__all__ = ["run_pastrygrid", "Workload", "make_workload", "make_dag", "critical_path", "DELAY_THRESHOLD"]
+__all__ = ["run_pastrygrid", "Workload", "SEED_WORKLOAD", "make_workload", "make_dag", "critical_path", "DELAY_THRESHOLD"]
 
 #: an application counts as delayed when it ends this many seconds later than its reference
 DELAY_THRESHOLD = 5.0
@@ -40,6 +40,12 @@ class Workload:
     duration: tuple[float, float] = (10.0, 300.0)
     interarrival: float = 30.0
     requirements: dict = field(default_factory=lambda: {"ram": 512})
+
+
+#: the workload of the presentation's experiment (PROTOCOLS.md 2.7): applications of 2 to 128 parallel tasks
+#: (fan-out / fan-in), tasks of 1 to 10 minutes, one submission a minute on average
+SEED_WORKLOAD = Workload(shapes=("fanout",), width=(2, 4, 8, 16, 32, 64, 128), duration=(60.0, 600.0),
+                         interarrival=60.0)
 
 
 def make_dag(shape: str, rng, workload: Workload) -> tuple[list[dict], int]:
@@ -126,10 +132,11 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
     ``setup(sim)``, if given, once before the run (tests schedule targeted crashes with it).
 
     Summary keys: ``protocol seed nodes apps faults replicas end_time events messages crashes takeovers
-    reissued resubmitted done failed lost unfinished delayed delay_threshold delay_mean delay_median
+    reissued resubmitted relaunched done failed lost unfinished delayed delay_threshold delay_mean delay_median
     delay_max delays per_app``; ``per_app`` lists ``{app shape width tasks submitted finished status
     ideal turnaround delay}``, ``delay`` = turnaround - ideal (the critical path), ``delays`` the delays
-    of the applications done.  A user whose machine crashes before the RDV has the application submits it
+    of the applications done; ``relaunched``: orphaned searches the RDVs took over, counted on the nodes
+    alive at the end (a lower bound).  A user whose machine crashes before the RDV has the application submits it
     again from another machine (``resubmitted``).
     """
     spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
@@ -252,6 +259,7 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
     if setup is not None:
         setup(sim)
     sim.run(until=cap)
+    relaunched = sum(getattr(sim.node(a), "relaunched", 0) for a in addresses if sim.node(a) is not None)
 
     # An application nobody holds any more (RDV and every replica lost) is `lost`, not just unfinished.
     holders = set()
@@ -271,7 +279,7 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
         "replicas": cfg.replicas, "racy_shared_launch": cfg.racy_shared_launch,
         "end_time": round(sim.now(), 6), "events": stats["events"], "messages": sim.stats["sent"],
         "crashes": sim.stats["crashes"], "takeovers": stats["takeovers"], "reissued": stats["reissued"],
-        "resubmitted": stats["resubmitted"],
+        "resubmitted": stats["resubmitted"], "relaunched": relaunched,
         "done": len(done), "failed": sum(r["status"] == "failed" for r in rows),
         "lost": sum(r["status"] == "lost" for r in rows),
         "unfinished": sum(r["status"] == "unfinished" for r in rows),

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
+import networkx as nx
 import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
@@ -53,7 +54,7 @@ from test_ltl_translation import evaluate  # noqa: E402
 from test_random_nets_oracle import random_nets, term_vars, to_text  # noqa: E402
 
 from protoverify import explore  # noqa: E402
-from protoverify.loader import load_checked  # noqa: E402
+from protoverify.loader import load_checked, load_model_text  # noqa: E402
 from protoverify.props import formula as T  # noqa: E402
 from protoverify.props.check import check_all  # noqa: E402
 
@@ -311,8 +312,18 @@ def machine_nets(draw) -> NetText:
         lines.append("place B%d : R2%s" % (i, " = %d" % draw(st.integers(1, 2)) if i == 0 else ""))
         places.append(("B%d" % i, "R2"))
     int_vars = []
-    for j in range(draw(st.integers(2, 6))):
+    # often a backbone cycle A0 -> A1 -> ... -> A0 over some of the A places, so that
+    # cycles with exits (to the other A places, or the token vanishing) are common
+    ring = draw(st.integers(0, na))
+    moves = [(i, (i + 1) % ring) for i in range(ring)] if ring >= 2 else []
+    extra = draw(st.integers(1, 4) if moves else st.integers(2, 6))
+    for j in range(len(moves) + extra):
         lines.append("transition t%d" % j)
+        if j < len(moves):
+            lines.append("  in A%d : unit" % moves[j][0])
+            lines.append("  out A%d : unit" % moves[j][1])
+            int_vars.append([])
+            continue
         comp = "B" if nb and draw(st.integers(0, 2)) == 0 else "A"
         n = nb if comp == "B" else na
         src, dst = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
@@ -347,10 +358,11 @@ class Case:
     model: str
     prop: str
     sem: Semantics
+    exits: bool = False       # fairness strong(...) for a subset of exit_transitions, drawn in the test
 
 
 @st.composite
-def cases(draw, nets) -> Case:
+def cases(draw, nets, exits: bool = False) -> Case:
     net = draw(nets)
     lines = list(net.lines)
     emits: Dict[str, tuple] = {}
@@ -388,14 +400,20 @@ def cases(draw, nets) -> Case:
         k = {"ge": draw(st.integers(1, 2)), "le": draw(st.integers(0, 1)),
              "val": draw(st.integers(1, 2))}.get(kind, 0)
         pool.append(state_atom(kind, p, name, k))
-    f = draw(formulas(n_atoms))
+    if exits:   # mostly the liveness shapes that fairness is for
+        small = formulas(n_atoms, 1)
+        f = draw(st.one_of(formulas(n_atoms), st.builds(T.F, small), st.builds(lambda a: T.G(T.F(a)), small),
+                           st.builds(lambda a: T.F(T.G(a)), small),
+                           st.builds(lambda a, b: T.G(T.Implies(a, T.F(b))), small, small)))
+    else:
+        f = draw(formulas(n_atoms))
 
     tnames = ["t%d" % j for j in range(len(net.int_vars))]
-    fair = draw(st.sampled_from(["", "", "weak(all)", "weak", "strong", "strong", "strong(all)",
-                                 "weak(all), strong"]))
+    fair = "strong(exits)" if exits else draw(st.sampled_from(
+        ["", "", "weak(all)", "weak", "strong", "strong", "strong(all)", "weak(all), strong"]))
     weak, strong = frozenset(), frozenset()
     fair_text = ""
-    if fair:
+    if fair and fair != "strong(exits)":
         some = draw(st.lists(st.sampled_from(tnames), min_size=1, max_size=2, unique=True))
         listed = ", ".join(some)
         if fair == "weak(all)":
@@ -411,7 +429,24 @@ def cases(draw, nets) -> Case:
     prop = "ltl f: " + render(f, pool) + (" under fairness " + fair_text if fair_text else "")
     sem = Semantics(f, {i: a.fn for i, a in enumerate(pool) if a.kind == "state"},
                     {i: a.fn for i, a in enumerate(pool) if a.kind == "event"}, weak, strong)
-    return Case(model, prop, sem)
+    return Case(model, prop, sem, exits=fair == "strong(exits)")
+
+
+def exit_transitions(space) -> List[str]:
+    """Transitions enabled in a cycle's marking that lead out of its strongly connected
+    component: strong fairness for some of them makes the whole component unfair while
+    a sub-cycle avoiding the markings that enable them may stay fair (Emerson-Lei)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(space.states))
+    g.add_edges_from((s, d) for s in range(space.states) for d, _, _ in space.successors[s])
+    comp, cyclic = {}, set()
+    for k, c in enumerate(nx.strongly_connected_components(g)):
+        for s in c:
+            comp[s] = k
+        if len(c) > 1 or any(g.has_edge(s, s) for s in c):
+            cyclic.add(k)
+    return sorted({space.net.transitions[t].name for s in range(space.states) if comp[s] in cyclic
+                   for d, t, _ in space.successors[s] if comp[d] != comp[s]})
 
 
 def load_and_check(model: str, prop: str):
@@ -434,7 +469,15 @@ def describe_lasso(stem, cycle) -> str:
 
 # ------------------------------------------------------------------ tests
 
-def run_case(case: Case) -> None:
+def run_case(case: Case, data) -> None:
+    if case.exits:
+        space = explore(load_model_text(case.model), max_states=MAX_STATES, keep_successors=True)
+        assume(space.complete)
+        exits = exit_transitions(space)
+        assume(exits)
+        chosen = data.draw(st.lists(st.sampled_from(exits), min_size=1, unique=True), label="strong")
+        case.prop += " under fairness strong(%s)" % ", ".join(chosen)
+        case.sem.strong = frozenset(chosen)
     note(case.model + "properties\n" + case.prop)
     space, props = load_and_check(case.model, case.prop)
     assume(space.complete)
@@ -454,15 +497,23 @@ def run_case(case: Case) -> None:
 
 
 @ORACLE
-@given(cases(oracle_nets()))
-def test_ltl_checker_on_random_coloured_nets(case):
-    run_case(case)
+@given(cases(oracle_nets()), st.data())
+def test_ltl_checker_on_random_coloured_nets(case, data):
+    run_case(case, data)
 
 
 @ORACLE
-@given(cases(machine_nets()))
-def test_ltl_checker_on_communicating_machines(case):
-    run_case(case)
+@given(cases(machine_nets()), st.data())
+def test_ltl_checker_on_communicating_machines(case, data):
+    run_case(case, data)
+
+
+@ORACLE
+@given(cases(machine_nets(), exits=True), st.data())
+def test_ltl_checker_strong_fairness_on_cycle_exits(case, data):
+    """``strong(...)`` over transitions leaving a cycle's component: the whole component
+    is unfair, a sub-cycle may not be (the Emerson-Lei refinement)."""
+    run_case(case, data)
 
 
 # ------------------------------------------------------------------ classics
