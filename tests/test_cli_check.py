@@ -161,3 +161,53 @@ def test_property_file_found_by_convention_and_named(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert {p["name"] for p in json.loads(proc.stdout)["properties"]} == {"deadlock", "one"}
+
+
+PROPS = PHILOSOPHERS + """
+properties
+invariant nobody_eats: count(Eat) == 0
+reachable all_left: Left == all
+"""
+
+
+def test_explain_prints_one_counterexample_with_markings(tmp_path):
+    proc = run(tmp_path, PROPS, "--explain", "nobody_eats", "-q")
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert "nobody_eats" in out and "FAILS" in out
+    assert "| Eat:" in out  # the marking after each step
+    assert "all_left" not in out  # only the property asked for
+    bad = run(tmp_path, PROPS, "--explain", "nobody", "-q")
+    assert bad.returncode == 2 and "no property named `nobody`" in bad.stderr
+
+
+def test_counterexample_trace_is_a_trace_of_the_emitted_events(tmp_path):
+    trace = tmp_path / "cx.jsonl"
+    proc = run(tmp_path, PROPS, "--counterexample-trace", str(trace), "--json", "-q")
+    assert proc.returncode == 1
+    lines = [json.loads(x) for x in trace.read_text().splitlines()]
+    header, events = lines[0], lines[1:]
+    assert header["trace"] == "protoverify/1" and header["params"] == {"N": 3}
+    report = json.loads(proc.stdout)
+    failing = next(p for p in report["properties"] if p["verdict"] == "fails" and p["counterexample"]["stem"])
+    assert header["counterexample"] == failing["name"]
+    expected = [s["event"] for s in failing["counterexample"]["stem"] if "event" in s]
+    assert [{k: v for k, v in e.items() if k not in ("seq", "time")} for e in events] == expected
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_home_markings(tmp_path):
+    # the toggle's two markings form one terminal component: both are home markings
+    proc = run(tmp_path, "model T colset B = 0..1 place P : B = 0 transition t in P : b out P : 1 - b",
+               "--home", "--json", "-q")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["home_markings"]["count"] == 2
+    # the philosophers' deadlock is a terminal component of its own, besides none other: one home marking
+    proc = run(tmp_path, PHILOSOPHERS, "--home", "--json", "-q")
+    home = json.loads(proc.stdout)["home_markings"]
+    assert home["count"] == 1 and home["path"]
+    # two different dead markings: no home marking
+    two = "model D colset B = 0..1 place P : B = 0 place Q : B transition t in P : b out Q : b " \
+          "transition u in P : b out Q : 1 - b"
+    proc = run(tmp_path, two, "--home", "--json", "-q")
+    assert json.loads(proc.stdout)["home_markings"]["count"] == 0
