@@ -195,8 +195,7 @@ def test_routing_survives_crashes_detected_by_time_outs_and_keep_alives():
         sim.crash(a)
     # At once: dead next hops are found by send time-outs and the message is routed again.
     wrong, lost, dup, _ = route_many(sim, 300, seed=1)
-    assert lost == [] and dup == []
-    assert len(wrong) <= 3, wrong  # a leaf set may still list a dead root's neighbour for a moment
+    assert (wrong, lost, dup) == ([], [], [])  # seeds 3-8 all give this; a wrong root would be a bug
     # After keep-alives and repairs: exact again, and every leaf set is the true one.
     sim.run(until=sim.now() + 30)
     wrong, lost, dup, _ = route_many(sim, 300, seed=2)

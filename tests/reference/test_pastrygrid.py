@@ -5,6 +5,8 @@ P7, determinism.  Every scenario is seeded; a failure names its seed."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 from pastrygrid_checks import check_trace
@@ -219,3 +221,10 @@ def test_same_seed_identical_trace_bytes():
     a, b = once(), once()
     assert a == b and a.count("\n") > 100
     assert '"worker_crashed"' in a
+
+
+def test_protocol_modules_do_not_import_the_simulator():
+    code = ("import sys, protoverify.reference.pastrygrid, protoverify.reference.pastry; "
+            "print(sorted(m for m in sys.modules if m.rsplit('.', 1)[-1] in ('sim', 'faults', 'trace', 'pastrygrid_run')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
