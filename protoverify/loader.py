@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -48,8 +49,14 @@ def load_checked(path: str | Path, params: dict[str, object] | None = None,
     files = []
     if inline is not None:
         files.append(parse_props(Source(source.name, inline)))
+    named_by_model = {str(Path(path).parent / r) for r in net.props_refs}
     for p in property_files(path, net, prop_paths, discover=discover):
-        files.append(parse_props(read_source(p)))
+        pf = parse_props(read_source(p))
+        if p in named_by_model:
+            # the model chose this file (a mutant reusing its original's
+            # properties): its header names the original, which is fine
+            pf = dataclasses.replace(pf, model_path=None)
+        files.append(pf)
     return net, check_props(files, net)
 
 
