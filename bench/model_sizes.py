@@ -3,6 +3,7 @@
     python bench/model_sizes.py                      # every model, a Markdown table each
     python bench/model_sizes.py --model bonjourgrid  # one model
     python bench/model_sizes.py --max-states 300000 --json out.json
+    python bench/model_sizes.py --from-json out.json   # the tables again, from saved rows
 
 Runs ``protoverify check MODEL -D ... --json -q --max-states M`` (and ``--timeout T`` if given)
 for each parameter set (the model's defaults first, then one or two
@@ -129,7 +130,11 @@ def _verdict_cell(row: dict) -> str:
     if row["fails"]:
         parts.append("FAILS: " + ", ".join(row["fails"]))
     if row["unknown"]:
-        parts.append("unknown: " + ", ".join(row["unknown"]))
+        n = len(row["unknown"])
+        if n <= 3:
+            parts.append("unknown: " + ", ".join(row["unknown"]))
+        else:
+            parts.append(f"{'the other ' if row['fails'] else 'all '}{n} unknown")
     return "; ".join(parts) or v
 
 
@@ -162,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="also stop each exploration after this many wall-clock seconds (default: none, so "
                          "that the counts depend on the state limit only and are reproducible)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ap.add_argument("--from-json", metavar="FILE", help="print the tables of rows saved by --json, run nothing")
     args = ap.parse_args(argv)
     everything = {}
+    saved = json.loads(Path(args.from_json).read_text()) if args.from_json else None
     first = True
     for model in MODELS:
         if args.model and Path(model).stem not in args.model:
@@ -172,10 +179,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"({model}: not there, skipped)", file=sys.stderr)
             continue
         defaults = default_params(ROOT / model)
-        rows = []
-        for overrides in param_sets(model):
-            print(f"{model} {overrides or 'defaults'} ...", file=sys.stderr, flush=True)
-            rows.append(run(model, overrides, args.max_states, args.timeout))
+        if saved is not None:
+            if model not in saved:
+                continue
+            rows = saved[model]
+        else:
+            rows = []
+            for overrides in param_sets(model):
+                print(f"{model} {overrides or 'defaults'} ...", file=sys.stderr, flush=True)
+                rows.append(run(model, overrides, args.max_states, args.timeout))
         everything[model] = rows
         if not first:
             print()
