@@ -229,6 +229,10 @@ class BonjourGridNode:
         self._counter += 1
         return f"{self.address}/{self._nonce}/{self._counter}"
 
+    def issued(self, req: str) -> bool:
+        """Whether request ``req`` was made by this machine since it booted."""
+        return req.startswith(f"{self.address}/{self._nonce}/")
+
     def release(self, dest: str, app: int, req: str, epoch: int) -> None:
         """Tell ``dest`` it is free of reservation ``req``, resending until acknowledged.  ``epoch`` is
         the releasing coordinator's: a machine attached to a newer coordinator ignores it."""
@@ -660,6 +664,9 @@ class _Coordinator(_Role):
                 self._count(sender, req)
             else:
                 self.node.release(sender, self.app, req, self.epoch)
+        elif (self.epoch > 0 and not self.node.issued(req) and sender not in self.counted
+              and len(self.counted) + len(self.expected) < self.wanted):
+            self._count(sender, req)  # a worker of an earlier coordinator our (stale) state did not list
         else:
             self.node.release(sender, self.app, req, self.epoch)
             return

@@ -166,8 +166,8 @@ def experiment(protocol: str, seeds: int, jobs: int, quick: bool) -> None:
 
     \b
     bonjourgrid: 200 nodes, 130 applications of 2..128 parallel tasks lasting 1..500 s,
-                 submissions every 60/120/240/480 s on average, without faults and with
-                 coordinators crashing (replicas take over).
+                 submissions every 60/120/240/480 s on average; without faults, with
+                 coordinators crashing (replicas take over), with any machine crashing.
     pastrygrid:  200 nodes, 100 applications, every machine failing with probability
                  20%, 40%, 80% for 600 s (needs protoverify.reference.pastrygrid.run_pastrygrid).
     """

@@ -35,8 +35,8 @@ class Setting:
 
 
 def bonjourgrid_settings(gaps: Sequence[float] = (60.0, 120.0, 240.0, 480.0),
-                         faults: Sequence[str] = ("", "crash:0.5:on:coordinator:for:300",
-                                                  "crash:1:on:coordinator:for:300")) -> list[Setting]:
+                         faults: Sequence[str] = ("", "crash:1:on:coordinator:for:300",
+                                                  "crash:0.2:for:300")) -> list[Setting]:
     from .bonjourgrid_run import Workload
     out = []
     for f in faults:

@@ -118,7 +118,9 @@ class PastryGridConfig:
     check_timeout: float = 5.0
     check_retries: int = 3  # failed checks in a row before a worker is confirmed dead
     watchdog: float = 30.0  # RDV: period of the look-out for unclaimed ready tasks
-    orphan_timeout: float = 120.0  # ... and how long a ready task may wait unclaimed
+    orphan_timeout: float = 120.0  # ... and how long a ready task may wait unclaimed (also: how long a
+    #                                 copy may go without news from its root before it is routed to the key)
+    refresh: float = 60.0  # roots push their copies again this often (news for the holders)
     racy_shared_launch: bool = False
 
 
@@ -179,6 +181,7 @@ class _Rdv:
                 self.succs[p].append(tid)
         self.waiting: dict[str, float] = {}  # ready, unclaimed, since (local clock)
         self.active = False
+        self.heard = 0.0  # as a copy: when the active root last pushed it
 
     @classmethod
     def new(cls, spec: dict, submitter: str) -> _Rdv:
@@ -203,6 +206,7 @@ class _Ftc:
         self.pending: dict[str, bool] = {}
         self.reported: set[str] = set()
         self.active = False
+        self.heard = 0.0
 
 
 class PastryGridNode:
@@ -235,6 +239,7 @@ class PastryGridNode:
         self._reqs: dict[str, dict] = {}
         self._walks: dict[str, tuple[dict, TimerHandle]] = {}
         self._roles_check: TimerHandle | None = None
+        self._pushed: dict[tuple[str, int], float] = {}  # (kind, app) -> when its copies were last pushed
         self._tick_timer: TimerHandle | None = None
         boots = list(bootstraps)
         if start_delay > 0:
@@ -909,6 +914,7 @@ class PastryGridNode:
             for a in targets:
                 self.pastry.send(a, {"m": "replica", "kind": kind, "app": app, "state": copy})
         self.replica_of[(kind, app)] = targets
+        self._pushed[(kind, app)] = self.t.now()
 
     def _drop_replicas(self, kind: str, app: int) -> None:
         for a in self.replica_of.pop((kind, app), []):
@@ -919,7 +925,7 @@ class PastryGridNode:
         table = self.rdv if kind == "rdv" else self.ftc
         cur = table.get(app)
         if cur is None:
-            table[app] = _Rdv(st) if kind == "rdv" else _Ftc(st)
+            cur = table[app] = _Rdv(st) if kind == "rdv" else _Ftc(st)
         elif cur.active:
             # Another node acts for this key too: keep the union of what both did; the one that is not
             # root hands over at its next role check.
@@ -927,6 +933,7 @@ class PastryGridNode:
                 self._changed(kind, cur)
         elif st["version"] > cur.st["version"]:
             _merge(kind, cur, st)
+        cur.heard = self.t.now()
         self.leafset_changed()  # the sender may be gone already: check whether we are root
 
     def _on_replica_drop(self, sender: str, m: dict) -> None:
@@ -936,18 +943,41 @@ class PastryGridNode:
             del table[m["app"]]
 
     def _on_handover(self, key: int, m: dict) -> None:
-        """Routed to the key by a node that found it is not the root: we are (by our view)."""
+        """A copy routed to the key (by a root that found it is not root any more, or by a copy holder
+        that heard nothing from any root for a while): we are the root by our view.  Merge, act."""
         kind, app, st = m["kind"], m["app"], m["state"]
         table = self.rdv if kind == "rdv" else self.ftc
         cur = table.get(app)
+        if cur is None and kind == "ftc":
+            if app in self.forgotten:
+                self.pastry.send(m["from"], {"m": "replica_drop", "kind": kind, "app": app})
+                return
+            # No FTC here: only carry on if the application still runs (a stale copy of a forgotten FTC
+            # must not bring it back).
+            def status(r: dict) -> None:
+                if r.get("status") in (None, "running") and app not in self.ftc and app not in self.forgotten:
+                    self.ftc[app] = _Ftc(st)
+                    self._activate(kind, self.ftc[app])
+                elif r.get("status") not in (None, "running"):
+                    self.forgotten.add(app)
+                    self.pastry.send(m["from"], {"m": "replica_drop", "kind": kind, "app": app})
+            self._request({"m": "app_status", "app": app}, status, key=from_hex(st["rdv"]), tries=3,
+                          on_give_up=lambda: status({}))
+            return
         if cur is None:
-            cur = table[app] = _Rdv(st) if kind == "rdv" else _Ftc(st)
+            cur = table[app] = _Rdv(st)
         else:
             _merge(kind, cur, st)
         if cur.active:
             self._changed(kind, cur)
         else:
             self._activate(kind, cur)
+        if m.get("from") and m["from"] not in self.replica_of.get((kind, app), []) and m["from"] != self.address:
+            self.pastry.send(m["from"], {"m": "replica_drop", "kind": kind, "app": app})
+
+    def _on_app_status(self, key: int, m: dict) -> None:
+        r = self._rdv_for(m)
+        self._reply(m, status=r.st["status"] if r is not None else None)
 
     def _on_state_req(self, sender: str, m: dict) -> None:
         table = self.rdv if m["kind"] == "rdv" else self.ftc
@@ -990,14 +1020,35 @@ class PastryGridNode:
                 running = kind == "ftc" or r.st["status"] == "running"
                 if r.active and not root:
                     r.active = False
+                    r.heard = self.t.now()
                     if running:
-                        self.pastry.route(key, {"m": "handover", "kind": kind, "app": app, "state": _copy(r.st)})
+                        self.pastry.route(key, {"m": "handover", "kind": kind, "app": app, "state": _copy(r.st),
+                                                "from": self.address})
                 elif not r.active and root and running:
                     self._activate(kind, r)
                 elif r.active:
                     targets = [a for _, a in self.pastry.replica_set(key, self.cfg.replicas) if a != self.address]
                     if targets != self.replica_of.get((kind, app)):
                         self._replicate(kind, app, key, r.st)
+
+    def _copies_tick(self) -> None:
+        """Roots push their copies again every ``refresh``; a copy that heard from no root for
+        ``orphan_timeout`` is routed to its key: the root may be a node that never got one (it joined,
+        or the copies were elsewhere when the old root died)."""
+        now = self.t.now()
+        for kind, table in (("rdv", self.rdv), ("ftc", self.ftc)):
+            for app, r in list(table.items()):
+                needed = r.st["status"] == "running" if kind == "rdv" else bool(r.st["pairs"])
+                if not needed:
+                    continue
+                key = from_hex(r.st["key"])
+                if r.active:
+                    if now - self._pushed.get((kind, app), 0.0) >= self.cfg.refresh:
+                        self._replicate(kind, app, key, r.st)
+                elif now - r.heard >= self.cfg.orphan_timeout:
+                    r.heard = now
+                    self.pastry.route(key, {"m": "handover", "kind": kind, "app": app, "state": _copy(r.st),
+                                            "from": self.address})
 
     def _tick(self) -> None:
         """Periodic duties: the RDVs' look-out for unclaimed tasks, the FTCs' liveness checks."""
@@ -1010,6 +1061,7 @@ class PastryGridNode:
             if f.active:
                 self._ftc_check(f)
         self._check_roles()
+        self._copies_tick()
         self._tick_timer = self.t.call_later(min(self.cfg.watchdog, self.cfg.check_period), self._tick)
 
 
@@ -1027,6 +1079,7 @@ _ROUTED: dict[str, Callable[[PastryGridNode, int, dict], None]] = {
     "forget": PastryGridNode._on_forget,
     "ftc_sync": PastryGridNode._on_ftc_sync,
     "handover": PastryGridNode._on_handover,
+    "app_status": PastryGridNode._on_app_status,
 }
 
 _DIRECT: dict[str, Callable[[PastryGridNode, str, dict], None]] = {

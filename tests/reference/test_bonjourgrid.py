@@ -387,3 +387,13 @@ def test_node_modules_do_not_import_the_simulator():
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not {m for m in imported if m.split(".")[-1] in ("sim", "bonjourgrid_run", "faults")}, name
+
+
+def test_experiment_table_pools_the_seeds():
+    from protoverify.reference.experiments import Setting, render_table
+    rows = [{"app": 1, "delay": 40.0}, {"app": 2, "delay": 1.0}, {"app": 3, "delay": None}]
+    one = {"apps": 3, "done": 2, "failed": 1, "lost": 0, "unfinished": 0, "delay_threshold": 5.0,
+           "coordinator_crashes": 1, "takeovers": 1, "per_app": rows}
+    two = {**one, "per_app": [{"app": 1, "delay": 20.0}], "coordinator_crashes": 0, "takeovers": 0}
+    table = render_table([(Setting("bonjourgrid", 200, 3, "", label="60 s"), [one, two], 1.0)])
+    assert "| `none` | 60 s | 2 | 4 / 2 / 0 / 0 | 33% (2 of 6, > 5 s) | 30 / 30 / 40 | 0.5 / 0.5 |" in table
