@@ -231,7 +231,9 @@ def _write_trace(space, results, path: str) -> None:
                 if ev is None:
                     continue
                 seq += 1
-                lines.append({"seq": seq, "time": float(seq), **ev, **({"cycle": True} if part == "cycle" else {})})
+                if part == "cycle" and "cycle_from_seq" not in header:
+                    header["cycle_from_seq"] = seq  # a lasso: the events from this seq on repeat forever
+                lines.append({"seq": seq, "time": float(seq), **ev})
     try:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(header) + "\n")
@@ -260,6 +262,15 @@ def _register_reference_commands() -> None:
 
 
 _register_reference_commands()
+
+
+def _register_conform_command() -> None:
+    """``conform`` lives with trace conformance."""
+    from .conform.cli import register
+    register(main)
+
+
+_register_conform_command()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -192,6 +192,7 @@ class Emit:
     label: Ident
     fields: tuple[EmitField, ...]
     pos: Pos
+    partial: bool = False  # trace events may carry fields the label does not mention
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ __all__ = ["parse_model", "read_source", "RESERVED", "MAX_FILE_BYTES"]
 
 RESERVED = frozenset(
     "model param colset fun place transition in out read inhibit guard emit if then else and or not "
-    "empty all symmetric true false properties from".split()
+    "empty all symmetric true false properties from partial".split()
 )
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_INT = 2**62
@@ -381,7 +381,11 @@ class _Builder(_ExprBuilder):
 
     def emit(self, meta, children):
         label, *fields = children
-        return A.Emit(self._ident(label, "event"), tuple(f for f in fields if f is not None), _pos_meta(meta))
+        partial = bool(fields) and isinstance(fields[-1], Token) and fields[-1].type == "PARTIAL"
+        if partial:
+            fields = fields[:-1]
+        return A.Emit(self._ident(label, "event"), tuple(f for f in fields if f is not None), _pos_meta(meta),
+                      partial)
 
     def emit_field(self, meta, children):
         return A.EmitField(self._ident(children[0], "field"), children[1])

@@ -442,7 +442,7 @@ class _Checker:
                     failed = True
                     continue
                 fields.append((f.name.name, e))
-            emit = ir.Emit(em.label.name, tuple(fields), self.loc(em.pos))
+            emit = ir.Emit(em.label.name, tuple(fields), self.loc(em.pos), em.partial)
         if failed:
             raise _Abort
         return ir.Transition(index, tname, tuple(variables), tuple(arcs), tuple(guard), emit, self.loc(d.name.pos))

@@ -176,6 +176,7 @@ class Emit:
     label: str
     fields: tuple[tuple[str, Expr], ...]
     loc: Loc
+    partial: bool = False  # conformance ignores event fields the label does not mention
 
 
 @dataclass(frozen=True, eq=False)

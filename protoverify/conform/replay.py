@@ -1,0 +1,251 @@
+"""Trace conformance: replay a recorded trace on a net and say whether the net can produce it.
+
+Each event must be matched by a transition whose ``emit`` label has the
+event's name, enabled in a marking the net may be in, with every label field
+equal to the event's field under the binding.  Transitions without a label
+are *silent*: any number of them may fire before each event.  The net's
+choices are never guessed: the replay keeps the set of every marking the
+net may be in (after the silent closure), so a conforming trace is never
+rejected because of an early wrong choice.  When an event cannot be matched,
+:mod:`.explain` says why for each candidate transition.
+
+Event values are read in the model's terms: a node name ``"n3"`` (any
+letters followed by digits) is the integer ``3`` of an integer range, an
+enumeration constant is its name, a product is a JSON array.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..errors import InputError, ModelRuntimeError
+from ..net import colours as C
+from ..net import ir
+from ..net.evaluate import EvalFailure, compile_expr
+from ..net.show import show_marking
+from ..explore.firing import compile_net
+from .trace import Trace, TraceEvent
+
+__all__ = ["conform", "ConformResult", "Failure", "SilentClosureTooLarge", "to_model_value",
+           "ValueMismatch", "DEFAULT_SILENT_LIMIT", "DEFAULT_SET_LIMIT"]
+
+DEFAULT_SILENT_LIMIT = 100_000  # markings in one silent closure
+DEFAULT_SET_LIMIT = 1_000_000   # markings kept at once
+SHOWN_MARKINGS = 3
+
+
+class ValueMismatch(Exception):
+    """An event value that is not a value of the label field's type."""
+
+
+class SilentClosureTooLarge(InputError):
+    """The silent transitions reach more markings than the limit from one point of the trace."""
+
+    exit_code = 3
+
+
+_NAME_NUMBER = re.compile(r"^[A-Za-z_][A-Za-z_\-]*?(-?\d+)$")
+
+
+def to_model_value(value, typ: C.Type):
+    """The model value a JSON event value stands for, or :class:`ValueMismatch`.
+
+    >>> to_model_value("n3", C.RangeSet("Node", 1, 4)), to_model_value(3, C.RangeSet("Node", 1, 4))
+    (3, 3)
+    >>> to_model_value("done", C.EnumSet("Status", ("running", "done")))
+    1
+    >>> to_model_value(["n1", "done"], C.ProductSet("P", (C.RangeSet("Node", 1, 2), C.EnumSet("S", ("done",)))))
+    (1, 0)
+    """
+    if isinstance(typ, C.EnumSet):
+        if isinstance(value, str) and value in typ.constants:
+            return typ.constants.index(value)
+        raise ValueMismatch(f"{_j(value)} is not one of {typ.describe()}")
+    if isinstance(typ, C.BoolType):
+        if isinstance(value, bool):
+            return value
+        raise ValueMismatch(f"{_j(value)} is not a boolean")
+    if isinstance(typ, (C.RangeSet, C.IntType)):
+        v = value
+        if isinstance(v, str):
+            m = _NAME_NUMBER.match(v)
+            if m is None:
+                raise ValueMismatch(f"{_j(value)} is not an integer nor a name ending in one (like \"n3\")")
+            v = int(m.group(1))
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueMismatch(f"{_j(value)} is not an integer")
+        if isinstance(typ, C.RangeSet) and not typ.contains(v):
+            raise ValueMismatch(f"{_j(value)} is outside {typ.describe()}")
+        return v
+    comps = typ.components if isinstance(typ, C.ProductSet) else getattr(typ, "items", None)
+    if comps is not None:
+        if not isinstance(value, list) or len(value) != len(comps):
+            raise ValueMismatch(f"{_j(value)} is not a list of {len(comps)} values")
+        return tuple(to_model_value(v, t) for v, t in zip(value, comps))
+    raise ValueMismatch(f"values of {typ!r} cannot be read from a trace")
+
+
+def _j(v) -> str:
+    import json
+    return json.dumps(v)
+
+
+@dataclass
+class Failure:
+    """The first event the net could not match, and why."""
+
+    index: int                 # 0-based position of the event in the trace
+    event: TraceEvent
+    markings: list             # the markings the net may be in just before it (canonical tuples)
+    markings_json: list        # the same, as JSON, at most SHOWN_MARKINGS of them
+    candidates: list           # [{"transition": name, "reason": text}]
+    message: str               # one line: what went wrong
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "line": self.event.line, "seq": self.event.seq,
+                "event": self.event.to_json(), "message": self.message,
+                "possible_markings": len(self.markings), "markings": self.markings_json,
+                "candidates": self.candidates}
+
+
+@dataclass
+class ConformResult:
+    trace: Trace
+    params: dict
+    ok: bool
+    matched: int               # events matched before the first failure (all of them if ok)
+    failure: Failure | None
+    max_markings: int          # the largest set of possible markings along the replay
+    final_markings: int        # markings the net may be in after the last event matched
+    silent_steps: int = 0      # silent firings explored in all closures
+    notes: list = field(default_factory=list)
+    net: ir.Net | None = field(default=None, repr=False)  # the net replayed on (its parameters applied)
+
+    def to_json(self) -> dict:
+        out = {"trace": self.trace.path, "conforms": self.ok, "events": len(self.trace.events),
+               "matched": self.matched, "params": self.params, "max_possible_markings": self.max_markings,
+               "final_possible_markings": self.final_markings, "notes": list(self.notes)}
+        if self.failure is not None:
+            out["failure"] = self.failure.to_json()
+        return out
+
+
+class _Label:
+    """A transition's label, compiled: field name -> (evaluator, type)."""
+
+    def __init__(self, ct):
+        self.ct = ct
+        em: ir.Emit = ct.ir.emit
+        self.partial = em.partial
+        self.fields = [(name, compile_expr(expr), expr.type) for name, expr in em.fields]
+        self.names = {name for name, _, _ in self.fields}
+
+    def expected(self, ev: TraceEvent):
+        """The event's values in the model's terms, or a reason it cannot match this label at all."""
+        missing = [n for n, _, _ in self.fields if n not in ev.fields]
+        if missing:
+            return None, (f"the label has field(s) {', '.join(f'`{n}`' for n in missing)} that the event "
+                          f"does not carry")
+        extra = [k for k in ev.fields if k not in self.names]
+        if extra and not self.partial:
+            return None, (f"the event carries field(s) {', '.join(f'`{k}`' for k in extra)} the label does "
+                          f"not mention (add them to the label, or mark it `partial` to ignore them)")
+        values = []
+        for name, _, typ in self.fields:
+            try:
+                values.append(to_model_value(ev.fields[name], typ))
+            except ValueMismatch as err:
+                return None, f"field `{name}`: {err}"
+        return values, None
+
+    def matches(self, env, values) -> bool:
+        args = list(env)
+        for (_, f, _), want in zip(self.fields, values):
+            if f(args) != want:
+                return False
+        return True
+
+
+def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
+            silent_limit: int = DEFAULT_SILENT_LIMIT, set_limit: int = DEFAULT_SET_LIMIT) -> ConformResult:
+    """Replay ``trace`` on ``net`` (see the module docstring)."""
+    compiled = compile_net(net)
+    silent = [ct for ct in compiled if ct.ir.emit is None]
+    labels: dict[str, list[_Label]] = {}
+    for ct in compiled:
+        if ct.ir.emit is not None:
+            labels.setdefault(ct.ir.emit.label, []).append(_Label(ct))
+
+    current: dict = {net.initial_marking: None}  # insertion-ordered set
+    stats = {"silent": 0, "max": 1}
+    for i, ev in enumerate(trace.events):
+        before = _closure(net, silent, list(current), silent_limit, stats, ev)
+        stats["max"] = max(stats["max"], len(before))
+        nxt: dict = {}
+        cands = labels.get(ev.event, [])
+        expectations = [(lab, *lab.expected(ev)) for lab in cands]
+        for m in before:
+            views = [dict(pl) for pl in m]
+            for lab, values, why_not in expectations:
+                if why_not is not None:
+                    continue
+                ct = lab.ct
+                try:
+                    for env, removed in ct.enabled(views):
+                        if lab.matches(env, values):
+                            nxt[ct.fire(m, views, env, removed)] = None
+                except EvalFailure as err:
+                    raise _runtime_error(net, ct, err, m) from None
+            if len(nxt) > set_limit:
+                raise SilentClosureTooLarge(
+                    f"{trace.path}:{ev.line}: more than {set_limit:,} markings are possible after event "
+                    f"seq {ev.seq}; the model is too nondeterministic to track (raise --set-limit)")
+        if not nxt:
+            from .explain import explain_failure
+            failure = explain_failure(net, labels, ev, i, before, expectations)
+            return ConformResult(trace, dict(net.params), False, i, failure, stats["max"], 0, stats["silent"],
+                                 net=net)
+        current = nxt
+    return ConformResult(trace, dict(net.params), True, len(trace.events), None,
+                         max(stats["max"], len(current)), len(current), stats["silent"], net=net)
+
+
+def _closure(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent) -> list:
+    """Every marking reachable from ``start`` by silent firings (``start`` first, then BFS order)."""
+    if not silent:
+        return start
+    seen = dict.fromkeys(start)
+    queue = deque(start)
+    while queue:
+        m = queue.popleft()
+        views = [dict(pl) for pl in m]
+        for ct in silent:
+            try:
+                for env, removed in ct.enabled(views):
+                    stats["silent"] += 1
+                    target = ct.fire(m, views, env, removed)
+                    if target not in seen:
+                        seen[target] = None
+                        queue.append(target)
+                        if len(seen) > limit:
+                            names = ", ".join(f"`{t.ir.name}`" for t in silent)
+                            raise SilentClosureTooLarge(
+                                f"before event seq {ev.seq} (line {ev.line}): the silent transitions reach more "
+                                f"than {limit:,} markings; they may fire forever (an unbounded silent "
+                                f"cycle).  Silent transitions: {names}\n  hint: give the step an `emit` "
+                                f"label if the implementation records it, bound the silent cycle in the "
+                                f"model, or raise --silent-limit")
+            except EvalFailure as err:
+                raise _runtime_error(net, ct, err, m) from None
+    return list(seen)
+
+
+def _runtime_error(net, ct, err: EvalFailure, marking) -> ModelRuntimeError:
+    env = getattr(err, "env", None) or ()
+    binding = {name: cs.show(env[i]) for i, (name, cs) in enumerate(ct.ir.variables)
+               if i < len(env) and env[i] is not None}
+    return ModelRuntimeError(err.message, transition=ct.name, binding=binding, marking=show_marking(net, marking),
+                             hint=err.hint, location=str(err.loc) if err.loc else "")
+
