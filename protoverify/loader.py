@@ -42,10 +42,14 @@ def load_checked(path: str | Path, params: dict[str, object] | None = None,
     model's folder or in the current directory.  :func:`property_files` says
     which files that is.
     """
-    source = read_source(path)
-    model_text, inline, _ = split_inline_properties(source.text)
-    model_source = Source(source.name, model_text)
-    net = check_model(parse_model(model_source), model_source, params)
+    if Path(path).suffix.lower() == ".pnml":  # converted to model text, then checked as usual
+        from .pnml import load_pnml
+        net, inline = load_pnml(path, params), None
+    else:
+        source = read_source(path)
+        model_text, inline, _ = split_inline_properties(source.text)
+        model_source = Source(source.name, model_text)
+        net = check_model(parse_model(model_source), model_source, params)
     files = []
     if inline is not None:
         files.append(parse_props(Source(source.name, inline)))
