@@ -273,5 +273,14 @@ def _register_conform_command() -> None:
 _register_conform_command()
 
 
+def _register_pnml_commands() -> None:
+    """``import`` and ``export`` live with PNML."""
+    from .pnml.cli import register
+    register(main)
+
+
+_register_pnml_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
