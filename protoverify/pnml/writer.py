@@ -303,6 +303,7 @@ class _SymWriter:
         self.net = net
         self.ids = _Ids()
         self.sort_ids: dict[int, str] = {}  # id(colour set) -> namedsort id
+        self.enum_bodies: dict[int, _El] = {}
         self.decls: list[_El] = []
 
     # sorts ------------------------------------------------------------
@@ -334,7 +335,9 @@ class _SymWriter:
         if isinstance(cs, C.RangeSet):
             return _El("finiteintrange", {"start": cs.lo, "end": cs.hi})
         if isinstance(cs, C.EnumSet):
-            return _El("finiteenumeration", children=[_El("feconstant", {"id": c, "name": c}) for c in cs.constants])
+            el = _El("finiteenumeration", children=[_El("feconstant", {"id": c, "name": c}) for c in cs.constants])
+            self.enum_bodies[id(cs)] = el  # becomes a cyclicenumeration if successor is used on it
+            return el
         if isinstance(cs, C.ProductSet):
             return _El("productsort", children=[self.sort_ref(c) for c in cs.components])
         raise _NotExpressible(f"colour set `{cs.name}`", None, "unknown kind")  # pragma: no cover
@@ -346,6 +349,35 @@ class _SymWriter:
         if sid is not None:
             return _El("usersort", {"declaration": sid})
         return self.sort_body(cs)  # an unnamed product (a place typed `A * B`)
+
+    def unary_kind(self, fun: ir.Function) -> str | None:
+        """``identity``, ``successor`` or ``predecessor`` if ``fun`` computes one of them, else None.
+
+        Decided by evaluating the function on every value of its parameter's
+        colour set: the model's `fun next(x: E): E = if x == a then b else ...`
+        is a successor on enumeration ``E`` whatever way it is written.
+        """
+        if len(fun.params) != 1 or fun.body is None:
+            return None
+        cs = fun.params[0][1]
+        if not isinstance(cs, C.ColourSet) or cs.size > 10_000:
+            return None
+        body = compile_expr(fun.body)
+        values = cs.values
+        try:
+            image = [body([v]) for v in values]
+        except EvalFailure:
+            return None
+        if image == list(values) and fun.result is cs:
+            return "identity"
+        if not isinstance(cs, C.EnumSet) or fun.result is not cs or cs is C.UNIT:
+            return None
+        n = len(values)
+        if image == [values[(i + 1) % n] for i in range(n)]:
+            return "successor"
+        if image == [values[(i - 1) % n] for i in range(n)]:
+            return "predecessor"
+        return None
 
     # terms ------------------------------------------------------------
     def value(self, cs: C.ColourSet, v) -> _El:
@@ -376,8 +408,16 @@ class _SymWriter:
             comps = hint.components if isinstance(hint, C.ProductSet) else [None] * len(e.items)
             return _El("tuple", children=[_sub(self.term(i, h, where)) for i, h in zip(e.items, comps)])
         if isinstance(e, ir.CallE):
-            raise _NotExpressible(f"the call of function `{e.function.name}`", e.loc,
-                                  "symmetric nets have no user functions")
+            kind = self.unary_kind(e.function)
+            if kind is None:
+                raise _NotExpressible(f"the call of function `{e.function.name}`", e.loc,
+                                      "symmetric nets have no user functions (only successor and predecessor "
+                                      "on enumerations, and the identity, are recognised)")
+            arg = self.term(e.args[0], e.function.params[0][1], where)
+            if kind == "identity":
+                return arg
+            self.enum_bodies[id(e.function.params[0][1])].tag = "cyclicenumeration"
+            return _El(kind, children=[_sub(arg)])
         if isinstance(e, ir.BinE):
             raise _NotExpressible(f"the operator `{e.op}`", e.loc,
                                   "symmetric nets have no arithmetic on colours" if e.op in "+-*/%"
