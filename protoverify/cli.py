@@ -273,6 +273,15 @@ def _register_conform_command() -> None:
 _register_conform_command()
 
 
+def _register_render_commands() -> None:
+    """``render`` and ``report`` live with the renderers."""
+    from .render.cli import register
+    register(main)
+
+
+_register_render_commands()
+
+
 def _register_pnml_commands() -> None:
     """``import`` and ``export`` live with PNML."""
     from .pnml.cli import register
