@@ -111,6 +111,10 @@ def _preconditions(net: ir.Net, t: ir.Transition, env: list, bound: set, marking
     out = []
     args = list(env)
     for arc in t.arcs:
+        if arc.kind in ("in", "read") and not _ms_vars(arc.inscription) <= bound:
+            if not marking[arc.place.index]:
+                out.append(f"place `{arc.place.name}` is empty (the arc on line {arc.loc.line} needs a token)")
+            continue
         if arc.kind == "out" or not _ms_vars(arc.inscription) <= bound:
             continue
         try:

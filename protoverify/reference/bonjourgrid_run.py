@@ -90,6 +90,11 @@ def run_bonjourgrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = 
         recorder = TraceRecorder(keep=False)
     sim = Simulator(seed, recorder=recorder, check_messages=check_messages)
     params = {"nodes": nodes, "apps": apps, "replicas": cfg.replicas, "workload": _jsonable(asdict(workload))}
+    # the model's parameters (models/bonjourgrid.cpn), for conformance: W only when every application asks
+    # for the same number of workers; CRASH as a budget every machine could use
+    params.update({"N": nodes, "APPS": apps, "K": cfg.replicas, "CRASH": nodes if spec.crashes else 0})
+    if len(set(workload.tasks)) == 1:
+        params["W"] = workload.tasks[0]
     recorder.start(protocol="bonjourgrid", seed=seed, params=params, faults=str(spec), clock=sim.now)
 
     mw = SimulatedMiddleware()
