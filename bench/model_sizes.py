@@ -16,10 +16,10 @@ with the properties that fail or stay unknown.  An incomplete run
 says so: its counts are a lower bound and its verdict only covers what was
 explored (a counterexample found there is real; "holds" is never claimed).
 
-models/bonjourgrid.cpn has a hand-picked list of parameter sets; any other
-model listed in MODELS that exists (models/pastrygrid.cpn, when it lands) gets
-its defaults and then each parameter grown by one.  The table in
-docs/models.md is this script's output.  Nothing here is a test.
+models/bonjourgrid.cpn and models/pastrygrid.cpn have hand-picked lists of
+parameter sets; any other model listed in MODELS with ``None`` gets its
+defaults and then each parameter grown by one.  The tables in
+docs/models.md are this script's output.  Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -51,7 +51,19 @@ MODELS: dict[str, list[dict[str, int]] | None] = {
         {"N": 4, "APPS": 2},
         {"N": 5, "APPS": 2},
     ],
-    "models/pastrygrid.cpn": None,
+    "models/pastrygrid.cpn": [
+        {},                                                  # N=3 DAG=1 WCRASH=1 RCRASH=1 UNFIT=1 RETRY=1
+        {"DAG": 2},                                          # chain A -> B -> C
+        {"DAG": 3},                                          # join A + B -> C
+        {"UNFIT": 3},                                        # no node meets the requirements: every run fails
+        {"WCRASH": 0, "RCRASH": 0},
+        {"RETRY": 2},
+        {"WCRASH": 2},                                       # = defaults at N=3: no second node a worker crash may hit
+        {"UNFIT": 0},                                        # every node may work, the FTC's too
+        {"N": 4},
+        {"N": 4, "WCRASH": 0, "RCRASH": 0},
+        {"N": 5},                                            # reaches the 300,000-marking limit
+    ],
 }
 
 
