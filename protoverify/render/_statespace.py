@@ -89,7 +89,7 @@ def statespace_dot(space) -> str:
             label += "\n" + tooltip
         attrs = {"tooltip": tooltip}
         if s in dead:
-            attrs.update(shape="octagon", fillcolor="#f6d5d7", color="#c01c28", penwidth="2", fontcolor="#a51d2d")
+            attrs.update(shape="octagon", style="filled", fillcolor="#f6d5d7", color="#c01c28", penwidth="2", fontcolor="#a51d2d")
             label += "\n(dead)"
         elif s >= expanded:
             attrs.update(style="rounded,dashed", color="#9a9996")

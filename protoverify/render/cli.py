@@ -133,7 +133,7 @@ def render(source: str, what: str | None, output: str, defines: tuple[str, ...],
         what = "trace" if source.lower().endswith((".jsonl", ".json")) else "net"
     try:
         params = _defines(defines)
-        wrote = _render(source, what, output, params, prop_files, prop_name, tuple(cluster), split_hubs, rankdir,
+        wrote = _render(source, what, output, params, prop_files, prop_name, _names(cluster) or (), split_hubs, rankdir,
                         max_states, _names(lifelines), model_path, max_events)
     except ProtoverifyError as err:
         _fail(err)
@@ -249,7 +249,7 @@ def report(model: str, output: str, defines: tuple[str, ...], prop_files: tuple[
         return
     try:
         params = _defines(defines)
-        page, code = build_html(model, params, prop_files, traces, max_states=max_states, cluster=tuple(cluster),
+        page, code = build_html(model, params, prop_files, traces, max_states=max_states, cluster=_names(cluster) or (),
                                 lifelines=_names(lifelines))
         _write(output, page)
     except ProtoverifyError as err:
