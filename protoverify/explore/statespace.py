@@ -4,10 +4,19 @@ Breadth-first order makes the parent links a shortest-path tree, so the path
 to any marking (a dead one, a property violation) is shortest.  Each state
 stores its marking, its BFS parent and the transition that reached it; the
 binding is recomputed when a path is asked for, which keeps states small.
+
+Two explorers build the same state space (same numbering, same edges in the
+same order, same paths, same errors): this module's, in Python, and the
+compiled one (:mod:`.compiled`), which unfolds the net into a P/T net and
+explores it in C.  ``explore(..., explorer="auto")`` picks the compiled one
+when its extension is built and the unfolding is small enough; the
+environment variable ``PROTOVERIFY_EXPLORER`` sets the default.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -18,10 +27,12 @@ from ..net.evaluate import EvalFailure, compile_expr
 from ..net.show import binding_to_json, show_binding, show_marking
 from .firing import CompiledTransition, compile_net
 
-__all__ = ["explore", "StateSpace", "Step", "DEFAULT_MAX_STATES", "STRATEGIES"]
+__all__ = ["explore", "StateSpace", "Step", "DEFAULT_MAX_STATES", "STRATEGIES", "EXPLORERS"]
 
 DEFAULT_MAX_STATES = 2_000_000
 STRATEGIES = ("bfs",)
+# "compiled-py" is the compiled explorer's algorithm run in Python (for tests)
+EXPLORERS = ("auto", "python", "compiled", "compiled-py")
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,32 @@ class StateSpace:
     expanded: int = 0
     successors: list | None = None  # per state: list of (target, transition index, env), if kept
     elapsed: float = 0.0
+    explorer: str = "python"        # which explorer built it ("python" or "compiled")
+    fallback: str | None = None     # why the compiled explorer was not used, when it was asked for
+    compact: bool = False           # hash compaction: states may have been missed
+
+    def bytes_per_state(self) -> float | None:
+        """Memory held per state (an estimate from a sample for the Python explorer)."""
+        n = len(self.markings)
+        if n == 0:
+            return None
+        sample = range(0, n, max(1, n // 256))
+        own = 0
+        for s in sample:
+            m = self.markings[s]
+            own += sys.getsizeof(m)
+            before = self.markings[self.parent[s]] if s else ()
+            for p, pl in enumerate(m):
+                if s and pl is before[p]:
+                    continue  # shared with the parent marking
+                own += sys.getsizeof(pl) + sum(sys.getsizeof(pair) for pair in pl)
+        per = own / len(sample)
+        per += sys.getsizeof(self.index) / n + 8  # dict entry, list slot
+        per += self.parent.itemsize + self.via.itemsize
+        if self.successors is not None:
+            edges = sum(len(o) for o in self.successors[:: max(1, len(self.successors) // 256)])
+            per += 56 + 64 * edges / max(1, len(range(0, len(self.successors), max(1, len(self.successors) // 256))))
+        return per
 
     @property
     def states(self) -> int:
@@ -163,13 +200,22 @@ def _compiled_for(net: ir.Net) -> list[CompiledTransition]:
 
 
 def explore(net: ir.Net, strategy: str = "bfs", *, max_states: int | None = None, timeout: float | None = None,
-            keep_successors: bool = False, progress=None) -> StateSpace:
+            keep_successors: bool = False, progress=None, explorer: str | None = None,
+            compact: bool = False) -> StateSpace:
     """Build the reachable state space of ``net``.
 
     ``max_states`` (default :data:`DEFAULT_MAX_STATES`) and ``timeout`` (seconds)
     stop the construction early; the result then has ``complete`` False and
     ``stop_reason`` set.  ``progress`` is called now and then with the
     :class:`StateSpace` being built.
+
+    ``explorer`` is ``"auto"`` (the default, or ``$PROTOVERIFY_EXPLORER``),
+    ``"python"`` or ``"compiled"``; every choice gives the same result, and
+    ``"compiled"`` falls back on the Python explorer (saying why in
+    ``fallback``) for nets it cannot unfold.  ``compact`` turns on hash
+    compaction (compiled explorer only): 64-bit fingerprints instead of
+    markings in the visited table, so a state may be missed with the
+    probability :func:`.compiled.missed_state_probability` gives.
 
     >>> from protoverify import load_model_text
     >>> net = load_model_text('''
@@ -184,10 +230,40 @@ def explore(net: ir.Net, strategy: str = "bfs", *, max_states: int | None = None
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    if explorer is None:
+        explorer = os.environ.get("PROTOVERIFY_EXPLORER") or "auto"
+    if explorer not in EXPLORERS:
+        raise ValueError(f"unknown explorer {explorer!r}; choose one of auto, python, compiled")
     limit = DEFAULT_MAX_STATES if max_states is None else max_states
     if limit < 1:
         raise ValueError("max_states must be at least 1")
+    if compact and keep_successors:
+        raise ValueError("hash compaction (compact=True) does not keep the state graph (keep_successors)")
+    start = time.monotonic()
     compiled = _compiled_for(net)
+    fallback = None
+    if explorer != "python":
+        from . import compiled as cx
+        if explorer == "auto" and not cx.extension_available():
+            fallback = "the compiled extension is not built"
+        else:
+            try:
+                space = cx.explore_compiled(
+                    net, compiled, limit=limit, timeout=timeout, keep_successors=keep_successors,
+                    progress=progress, compact=compact, start=start,
+                    backend="python" if explorer == "compiled-py" else "c",
+                    limits=cx.AUTO_LIMITS if explorer == "auto" else None)
+                space.explorer = "compiled"
+                return space
+            except cx.Fallback as err:
+                fallback = str(err)
+    space = _explore_python(net, compiled, limit, timeout, keep_successors, progress, start)
+    if explorer != "python":
+        space.fallback = fallback
+    return space
+
+
+def _explore_python(net, compiled, limit, timeout, keep_successors, progress, start) -> StateSpace:
     space = StateSpace(net, max_states=limit)
     nplaces = len(net.places)
     space.bounds = [0] * nplaces
@@ -205,7 +281,6 @@ def explore(net: ir.Net, strategy: str = "bfs", *, max_states: int | None = None
         bounds[p] = sum(n for _, n in initial[p])
     fired = space.fired
     succ_lists = space.successors
-    start = time.monotonic()
     deadline = None if timeout is None else start + timeout
     edges = 0
     head = 0

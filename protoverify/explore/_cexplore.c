@@ -1,0 +1,1198 @@
+/*
+ * _cexplore: breadth-first exploration of an unfolded (P/T) net.
+ *
+ * The Python side (protoverify/explore/unfold.py) turns a coloured net into
+ * counters ("slots", one per (place, colour)), bindings (need / inhibit /
+ * delta lists) and one flat program per transition (a trie over the
+ * transition's input patterns, in the canonical binding order).  This module
+ * explores the reachable markings breadth first, in exactly the order of the
+ * Python explorer: states are numbered in discovery order, successors are
+ * generated transition by transition, binding by binding.
+ *
+ * Storage.  A marking is packed into 64-bit words, each counter a bit field
+ * that never straddles two words; a record is the first `rec_bytes` bytes of
+ * those words (little-endian), kept in chunks of CHUNK records.  Counters
+ * start as wide as the initial marking needs and are widened (every record
+ * re-encoded) when a firing overflows one.  The visited table is open
+ * addressing over 32-bit state numbers with an 8-bit tag per bucket.
+ *
+ * Hashing.  h(m) = C0 + sum over slots of count * R[slot] (mod 2^64), with
+ * random R: independent of the layout (widening keeps every hash) and
+ * updated in O(changes) per firing.  Table positions and tags come from a
+ * 64-bit finaliser of h.
+ *
+ * Hash compaction (compact=True).  The table keeps only h (64 bits, the
+ * "fingerprint") and each state its fingerprint and parent; records are kept
+ * for the frontier only.  A marking behind the frontier is rebuilt by
+ * replaying its path from the initial marking, choosing at each step the
+ * first successor with the recorded fingerprint.
+ *
+ * Run-time errors of the model are never evaluated here: a transition with
+ * "traps" (markings where the Python code might fail) calls back into Python
+ * for its bindings in such markings; Python then either lists the enabled
+ * bindings or returns the error it raised, which stops the exploration.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdlib.h>
+
+#define CHUNK_BITS 16
+#define CHUNK ((uint64_t)1 << CHUNK_BITS)
+#define NONE32 0xFFFFFFFFu
+
+enum { OP_TEST = 0, OP_BIND = 1, OP_END = 2 };
+enum { ST_RUNNING = 0, ST_DONE = 1, ST_LIMIT = 2, ST_ERROR = 3 };
+
+typedef struct {
+    uint32_t word;
+    uint32_t shift;
+    uint64_t mask;     /* (1 << width) - 1 */
+} Field;
+
+typedef struct {
+    PyObject_HEAD
+    /* the net */
+    int32_t nslots, nplaces, ntrans, nbind;
+    int32_t *slot_place;
+    int32_t *place_lo, *place_hi;
+    int32_t *prog;
+    int32_t *prog_start;
+    int32_t *bind;
+    int64_t *bind_off;
+    int32_t *trap;
+    int32_t *trap_start;          /* ntrans + 1 offsets into trap */
+    uint32_t *initial;
+    uint64_t *R;
+    uint64_t C0;
+    PyObject *slot_values;        /* list */
+    PyObject *delegate;           /* callable(t, marking) -> (list of bindings, error or None) */
+    /* layout */
+    uint8_t *width;
+    Field *field;
+    int32_t nwords;
+    int32_t rec_bytes;
+    /* storage */
+    uint8_t **chunks;
+    uint64_t nchunks, chunks_cap;
+    uint64_t freed_chunks;        /* compact mode: chunks [0, freed_chunks) are released */
+    uint64_t *root;               /* the initial record (compact mode replays from it) */
+    uint32_t *parent;
+    uint64_t parent_cap;
+    uint32_t *table;              /* exact mode */
+    uint8_t *tags;
+    uint64_t *fptable;            /* compact mode */
+    uint64_t *fps;                /* compact mode, per state */
+    uint64_t fps_cap, succ_off_cap;
+    uint64_t cap, mask, used;
+    int compact;
+    /* exploration */
+    uint64_t nstates, head, edges, limit;
+    uint32_t *dead;
+    uint64_t ndead, dead_cap;
+    uint64_t *bounds;
+    uint8_t *fired;
+    int keep;
+    uint64_t *succ_off;           /* per expanded state + 1 */
+    uint64_t *succ;               /* (target << 32) | binding */
+    uint64_t nsucc, succ_cap;
+    int status;
+    PyObject *error;
+    /* scratch */
+    uint64_t *cur, *nw, *tmp;
+    int32_t *buf;
+    uint64_t buf_cap;
+    uint64_t widenings;
+} Core;
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t fmix64(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static inline uint64_t get(const Core *c, const uint64_t *rec, int32_t s) {
+    const Field *f = &c->field[s];
+    return (rec[f->word] >> f->shift) & f->mask;
+}
+
+static inline void put(const Core *c, uint64_t *rec, int32_t s, uint64_t v) {
+    const Field *f = &c->field[s];
+    rec[f->word] = (rec[f->word] & ~(f->mask << f->shift)) | (v << f->shift);
+}
+
+static void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) PyErr_NoMemory();
+    return q;
+}
+
+static int is_little_endian(void) {
+    uint16_t x = 1;
+    return *(uint8_t *)&x == 1;
+}
+
+/* fields never straddle a word; returns 0 on success */
+static int layout(Core *c) {
+    int32_t word = 0, bit = 0;
+    Field *f = (Field *)xrealloc(c->field, sizeof(Field) * (size_t)(c->nslots ? c->nslots : 1));
+    if (!f) return -1;
+    c->field = f;
+    for (int32_t s = 0; s < c->nslots; s++) {
+        int w = c->width[s];
+        if (bit + w > 64) { word++; bit = 0; }
+        f[s].word = (uint32_t)word;
+        f[s].shift = (uint32_t)bit;
+        f[s].mask = (w == 64) ? ~0ULL : ((1ULL << w) - 1);
+        bit += w;
+    }
+    c->nwords = word + 1;
+    if (is_little_endian())
+        c->rec_bytes = 8 * word + (bit + 7) / 8;
+    else
+        c->rec_bytes = 8 * (word + 1);
+    if (c->rec_bytes == 0) c->rec_bytes = 1;
+    return 0;
+}
+
+static int bits_for(uint64_t v) {
+    int b = 1;
+    while (b < 32 && (v >> b)) b++;
+    return b;
+}
+
+static inline uint8_t *record(const Core *c, uint64_t s) {
+    return c->chunks[s >> CHUNK_BITS] + (s & (CHUNK - 1)) * (uint64_t)c->rec_bytes;
+}
+
+static inline int has_record(const Core *c, uint64_t s) {
+    return s < c->nstates && (s >> CHUNK_BITS) >= c->freed_chunks;
+}
+
+static inline void load(const Core *c, uint64_t s, uint64_t *dst) {
+    memset(dst, 0, sizeof(uint64_t) * (size_t)c->nwords);
+    memcpy(dst, record(c, s), (size_t)c->rec_bytes);
+}
+
+static uint64_t full_hash(const Core *c, const uint64_t *rec) {
+    uint64_t h = c->C0;
+    for (int32_t s = 0; s < c->nslots; s++) {
+        uint64_t v = get(c, rec, s);
+        if (v) h += v * c->R[s];
+    }
+    return h;
+}
+
+static inline uint64_t fingerprint(uint64_t h) { return h ? h : 1; }
+
+/* ------------------------------------------------------------ storage */
+
+static int ensure_chunk(Core *c, uint64_t s) {
+    uint64_t k = s >> CHUNK_BITS;
+    if (k < c->nchunks) return 0;
+    if (c->nchunks == c->chunks_cap) {
+        uint64_t ncap = c->chunks_cap ? c->chunks_cap * 2 : 16;
+        uint8_t **p = (uint8_t **)xrealloc(c->chunks, sizeof(uint8_t *) * ncap);
+        if (!p) return -1;
+        c->chunks = p;
+        c->chunks_cap = ncap;
+    }
+    uint8_t *chunk = (uint8_t *)malloc(CHUNK * (uint64_t)c->rec_bytes);
+    if (!chunk) { PyErr_NoMemory(); return -1; }
+    c->chunks[c->nchunks++] = chunk;
+    return 0;
+}
+
+static int grow_u32(uint32_t **a, uint64_t *cap, uint64_t need) {
+    if (need <= *cap) return 0;
+    uint64_t ncap = *cap ? *cap : 1024;
+    while (ncap < need) ncap *= 2;
+    uint32_t *p = (uint32_t *)xrealloc(*a, sizeof(uint32_t) * ncap);
+    if (!p) return -1;
+    *a = p;
+    *cap = ncap;
+    return 0;
+}
+
+static int grow_u64(uint64_t **a, uint64_t *cap, uint64_t need) {
+    if (need <= *cap) return 0;
+    uint64_t ncap = *cap ? *cap : 1024;
+    while (ncap < need) ncap *= 2;
+    uint64_t *p = (uint64_t *)xrealloc(*a, sizeof(uint64_t) * ncap);
+    if (!p) return -1;
+    *a = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* table: load factor at most 0.75 */
+static int table_alloc(Core *c, uint64_t cap) {
+    c->cap = cap;
+    c->mask = cap - 1;
+    if (c->compact) {
+        c->fptable = (uint64_t *)calloc(cap, sizeof(uint64_t));
+        if (!c->fptable) { PyErr_NoMemory(); return -1; }
+    } else {
+        c->table = (uint32_t *)malloc(sizeof(uint32_t) * cap);
+        c->tags = (uint8_t *)calloc(cap, 1);
+        if (!c->table || !c->tags) { PyErr_NoMemory(); return -1; }
+    }
+    return 0;
+}
+
+static inline uint8_t tag_of(uint64_t m) {
+    uint8_t t = (uint8_t)(m >> 56);
+    return t ? t : 1;
+}
+
+/* returns the state number with hash h and record nw, or NONE32 (exact mode) */
+static inline uint32_t lookup_exact(const Core *c, const uint64_t *nw, uint64_t h, uint64_t *pos_out) {
+    uint64_t m = fmix64(h);
+    uint64_t pos = m & c->mask;
+    uint8_t tag = tag_of(m);
+    for (;;) {
+        uint8_t t = c->tags[pos];
+        if (t == 0) { *pos_out = pos; return NONE32; }
+        if (t == tag) {
+            uint32_t s = c->table[pos];
+            if (memcmp(record(c, s), nw, (size_t)c->rec_bytes) == 0) return s;
+        }
+        pos = (pos + 1) & c->mask;
+    }
+}
+
+static inline int lookup_compact(const Core *c, uint64_t fp, uint64_t *pos_out) {
+    uint64_t pos = fmix64(fp) & c->mask;
+    for (;;) {
+        uint64_t x = c->fptable[pos];
+        if (x == 0) { *pos_out = pos; return 0; }
+        if (x == fp) { *pos_out = pos; return 1; }
+        pos = (pos + 1) & c->mask;
+    }
+}
+
+static int table_grow(Core *c) {
+    uint64_t ncap = c->cap * 2;
+    if (c->compact) {
+        uint64_t *old = c->fptable;
+        uint64_t ocap = c->cap;
+        if (table_alloc(c, ncap) < 0) { c->fptable = old; c->cap = ocap; c->mask = ocap - 1; return -1; }
+        for (uint64_t i = 0; i < ocap; i++) {
+            if (old[i]) {
+                uint64_t pos;
+                lookup_compact(c, old[i], &pos);
+                c->fptable[pos] = old[i];
+            }
+        }
+        free(old);
+        return 0;
+    }
+    uint32_t *old = c->table;
+    uint8_t *otags = c->tags;
+    uint64_t ocap = c->cap;
+    if (table_alloc(c, ncap) < 0) {
+        free(c->table); free(c->tags);
+        c->table = old; c->tags = otags; c->cap = ocap; c->mask = ocap - 1;
+        return -1;
+    }
+    /* rehash from the records (hashes are not stored) */
+    for (uint64_t i = 0; i < ocap; i++) {
+        if (!otags[i]) continue;
+        uint32_t s = old[i];
+        load(c, s, c->tmp);
+        uint64_t m = fmix64(full_hash(c, c->tmp));
+        uint64_t pos = m & c->mask;
+        while (c->tags[pos]) pos = (pos + 1) & c->mask;
+        c->tags[pos] = tag_of(m);
+        c->table[pos] = s;
+    }
+    free(old);
+    free(otags);
+    return 0;
+}
+
+/* append a new state (record in nw, hash h) */
+static int add_state(Core *c, const uint64_t *nw, uint64_t h, uint64_t pos, uint32_t parent) {
+    uint64_t s = c->nstates;
+    if (ensure_chunk(c, s) < 0) return -1;
+    memcpy(record(c, s), nw, (size_t)c->rec_bytes);
+    if (grow_u32(&c->parent, &c->parent_cap, s + 1) < 0) return -1;
+    c->parent[s] = parent;
+    if (c->compact) {
+        if (grow_u64(&c->fps, &c->fps_cap, s + 1) < 0) return -1;
+        uint64_t fp = fingerprint(h);
+        c->fps[s] = fp;
+        c->fptable[pos] = fp;
+    } else {
+        uint64_t m = fmix64(h);
+        c->tags[pos] = tag_of(m);
+        c->table[pos] = (uint32_t)s;
+    }
+    c->nstates = s + 1;
+    c->used++;
+    if (c->used * 4 >= c->cap * 3) {
+        if (table_grow(c) < 0) return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ widening */
+
+static int widen(Core *c, int32_t slot, uint64_t value) {
+    int need = bits_for(value);
+    int32_t p = c->slot_place[slot];
+    uint8_t *oldw = (uint8_t *)malloc((size_t)(c->nslots ? c->nslots : 1));
+    Field *oldf = (Field *)malloc(sizeof(Field) * (size_t)(c->nslots ? c->nslots : 1));
+    if (!oldw || !oldf) { free(oldw); free(oldf); PyErr_NoMemory(); return -1; }
+    memcpy(oldw, c->width, (size_t)c->nslots);
+    memcpy(oldf, c->field, sizeof(Field) * (size_t)c->nslots);
+    int32_t onwords = c->nwords, orec = c->rec_bytes;
+    int w = c->width[slot] * 2;
+    if (w < need) w = need;
+    if (w > 32) w = 32;
+    for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
+        if (c->width[s] < w) c->width[s] = (uint8_t)w;
+    if (layout(c) < 0) { free(oldw); free(oldf); return -1; }
+    /* re-encode every kept record */
+    uint64_t *tmpold = (uint64_t *)calloc((size_t)onwords, sizeof(uint64_t));
+    uint64_t *tmpnew = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    uint8_t **nchunks = (uint8_t **)calloc((size_t)(c->chunks_cap ? c->chunks_cap : 1), sizeof(uint8_t *));
+    if (!tmpold || !tmpnew || !nchunks) {
+        free(tmpold); free(tmpnew); free(nchunks); free(oldw); free(oldf); PyErr_NoMemory(); return -1;
+    }
+    int failed = 0;
+    for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) {
+        nchunks[k] = (uint8_t *)malloc(CHUNK * (uint64_t)c->rec_bytes);
+        if (!nchunks[k]) { failed = 1; break; }
+        uint64_t first = k << CHUNK_BITS;
+        uint64_t last = first + CHUNK;
+        if (last > c->nstates) last = c->nstates;
+        for (uint64_t s = first; s < last; s++) {
+            memset(tmpold, 0, sizeof(uint64_t) * (size_t)onwords);
+            memcpy(tmpold, c->chunks[k] + (s - first) * (uint64_t)orec, (size_t)orec);
+            memset(tmpnew, 0, sizeof(uint64_t) * (size_t)c->nwords);
+            for (int32_t i = 0; i < c->nslots; i++) {
+                uint64_t v = (tmpold[oldf[i].word] >> oldf[i].shift) & oldf[i].mask;
+                if (v) put(c, tmpnew, i, v);
+            }
+            memcpy(nchunks[k] + (s - first) * (uint64_t)c->rec_bytes, tmpnew, (size_t)c->rec_bytes);
+        }
+    }
+    if (failed) {
+        for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) free(nchunks[k]);
+        free(nchunks); free(tmpold); free(tmpnew);
+        memcpy(c->width, oldw, (size_t)c->nslots);
+        memcpy(c->field, oldf, sizeof(Field) * (size_t)c->nslots);
+        c->nwords = onwords; c->rec_bytes = orec;
+        free(oldw); free(oldf);
+        PyErr_NoMemory();
+        return -1;
+    }
+    /* the root record (compact mode) */
+    if (c->root) {
+        uint64_t *nroot = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+        if (!nroot) { failed = 1; }
+        else {
+            for (int32_t i = 0; i < c->nslots; i++) {
+                uint64_t v = (c->root[oldf[i].word] >> oldf[i].shift) & oldf[i].mask;
+                if (v) put(c, nroot, i, v);
+            }
+            free(c->root);
+            c->root = nroot;
+        }
+    }
+    for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) {
+        free(c->chunks[k]);
+        c->chunks[k] = nchunks[k];
+    }
+    free(nchunks);
+    free(tmpold);
+    free(tmpnew);
+    free(oldw);
+    free(oldf);
+    /* scratch buffers */
+    uint64_t *a = (uint64_t *)xrealloc(c->cur, sizeof(uint64_t) * (size_t)c->nwords);
+    if (!a) return -1;
+    c->cur = a;
+    a = (uint64_t *)xrealloc(c->nw, sizeof(uint64_t) * (size_t)c->nwords);
+    if (!a) return -1;
+    c->nw = a;
+    a = (uint64_t *)xrealloc(c->tmp, sizeof(uint64_t) * (size_t)c->nwords);
+    if (!a) return -1;
+    c->tmp = a;
+    c->widenings++;
+    if (failed) { PyErr_NoMemory(); return -1; }
+    return 0;
+}
+
+/* ------------------------------------------------------------ markings */
+
+static PyObject *decode(Core *c, const uint64_t *rec) {
+    PyObject *out = PyTuple_New(c->nplaces);
+    if (!out) return NULL;
+    for (int32_t p = 0; p < c->nplaces; p++) {
+        Py_ssize_t n = 0;
+        for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
+            if (get(c, rec, s)) n++;
+        PyObject *ms = PyTuple_New(n);
+        if (!ms) { Py_DECREF(out); return NULL; }
+        Py_ssize_t i = 0;
+        for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++) {
+            uint64_t v = get(c, rec, s);
+            if (!v) continue;
+            PyObject *val = PyList_GET_ITEM(c->slot_values, s);
+            PyObject *cnt = PyLong_FromUnsignedLongLong(v);
+            if (!cnt) { Py_DECREF(ms); Py_DECREF(out); return NULL; }
+            PyObject *pair = PyTuple_New(2);
+            if (!pair) { Py_DECREF(cnt); Py_DECREF(ms); Py_DECREF(out); return NULL; }
+            Py_INCREF(val);
+            PyTuple_SET_ITEM(pair, 0, val);
+            PyTuple_SET_ITEM(pair, 1, cnt);
+            PyTuple_SET_ITEM(ms, i++, pair);
+        }
+        PyTuple_SET_ITEM(out, p, ms);
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------ enabling */
+
+static inline int trap_holds(const Core *c, const uint64_t *rec, const int32_t *tr, const int32_t **next) {
+    int ok = 1;
+    int32_t n = *tr++;
+    for (int32_t i = 0; i < n; i++, tr += 2)
+        if (ok && get(c, rec, tr[0]) < (uint64_t)tr[1]) ok = 0;
+    n = *tr++;
+    for (int32_t i = 0; i < n; i++, tr++)
+        if (ok && get(c, rec, tr[0]) != 0) ok = 0;
+    n = *tr++;
+    for (int32_t i = 0; i < n; i++, tr++) {
+        if (!ok) continue;
+        int32_t p = tr[0], any = 0;
+        for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
+            if (get(c, rec, s)) { any = 1; break; }
+        if (!any) ok = 0;
+    }
+    *next = tr;
+    return ok;
+}
+
+static inline int bind_enabled(const Core *c, const uint64_t *rec, const int32_t *b) {
+    int32_t n = b[1];
+    const int32_t *q = b + 2;
+    for (int32_t i = 0; i < n; i++, q += 2)
+        if (get(c, rec, q[0]) < (uint64_t)q[1]) return 0;
+    n = *q++;
+    for (int32_t i = 0; i < n; i++, q++)
+        if (get(c, rec, q[0])) return 0;
+    return 1;
+}
+
+static int push_buf(Core *c, uint64_t n, int32_t u) {
+    if (n >= c->buf_cap) {
+        uint64_t ncap = c->buf_cap ? c->buf_cap * 2 : 256;
+        int32_t *p = (int32_t *)xrealloc(c->buf, sizeof(int32_t) * ncap);
+        if (!p) return -1;
+        c->buf = p;
+        c->buf_cap = ncap;
+    }
+    c->buf[n] = u;
+    return 0;
+}
+
+/*
+ * The enabled bindings of the marking in rec, in canonical order, into
+ * c->buf.  Returns their number, or -1 with a Python exception set.  If the
+ * Python code reported a model error, *err receives it (a new reference) and
+ * the bindings before it are listed.
+ */
+static int64_t enabled(Core *c, const uint64_t *rec, PyObject **err) {
+    uint64_t n = 0;
+    *err = NULL;
+    for (int32_t t = 0; t < c->ntrans; t++) {
+        /* traps first: any holding hands the transition to Python */
+        int32_t lo = c->trap_start[t], hi = c->trap_start[t + 1];
+        int trapped = 0;
+        const int32_t *tr = c->trap + lo, *end = c->trap + hi;
+        while (tr < end) {
+            const int32_t *next;
+            if (trap_holds(c, rec, tr, &next)) { trapped = 1; break; }
+            tr = next;
+        }
+        if (trapped) {
+            PyObject *marking = decode(c, rec);
+            if (!marking) return -1;
+            PyObject *res = PyObject_CallFunction(c->delegate, "iO", t, marking);
+            Py_DECREF(marking);
+            if (!res) return -1;
+            PyObject *lst, *e;
+            if (!PyArg_ParseTuple(res, "OO", &lst, &e)) { Py_DECREF(res); return -1; }
+            PyObject *seq = PySequence_Fast(lst, "delegate must return a list");
+            if (!seq) { Py_DECREF(res); return -1; }
+            Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+            for (Py_ssize_t i = 0; i < k; i++) {
+                long u = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+                if (u == -1 && PyErr_Occurred()) { Py_DECREF(seq); Py_DECREF(res); return -1; }
+                if (u < 0 || u >= c->nbind) {
+                    PyErr_SetString(PyExc_RuntimeError, "delegate returned an unknown binding");
+                    Py_DECREF(seq); Py_DECREF(res); return -1;
+                }
+                if (push_buf(c, n++, (int32_t)u) < 0) { Py_DECREF(seq); Py_DECREF(res); return -1; }
+            }
+            Py_DECREF(seq);
+            if (e != Py_None) {
+                Py_INCREF(e);
+                *err = e;
+                Py_DECREF(res);
+                return (int64_t)n;
+            }
+            Py_DECREF(res);
+            continue;
+        }
+        const int32_t *prog = c->prog;
+        int32_t pc = c->prog_start[t];
+        for (;;) {
+            int32_t op = prog[pc];
+            if (op == OP_TEST) {
+                if (get(c, rec, prog[pc + 1])) pc += 3;
+                else pc = prog[pc + 2];
+            } else if (op == OP_BIND) {
+                int32_t u = prog[pc + 1];
+                if (bind_enabled(c, rec, c->bind + c->bind_off[u])) {
+                    if (push_buf(c, n++, u) < 0) return -1;
+                }
+                pc += 2;
+            } else {
+                break;
+            }
+        }
+    }
+    return (int64_t)n;
+}
+
+/*
+ * Fire binding u on rec (hash h) into nw; returns the new hash in *hout.
+ * Returns 0, or 1 when a counter overflows its field (slot/value in *oslot,
+ * *oval), or 2 when it leaves 32 bits.
+ */
+static inline int fire(const Core *c, const uint64_t *rec, uint64_t h, const int32_t *b, uint64_t *nw,
+                       uint64_t *hout, int32_t *oslot, uint64_t *oval) {
+    memcpy(nw, rec, sizeof(uint64_t) * (size_t)c->nwords);
+    const int32_t *q = b + 2 + 2 * b[1];
+    q += 1 + q[0];
+    int32_t n = *q++;
+    for (int32_t i = 0; i < n; i++, q += 2) {
+        int32_t s = q[0];
+        int64_t d = q[1];
+        uint64_t v = (uint64_t)((int64_t)get(c, rec, s) + d);
+        if (v > c->field[s].mask) {
+            *oslot = s;
+            *oval = v;
+            return v > 0xFFFFFFFFULL ? 2 : 1;
+        }
+        put(c, nw, s, v);
+        h += (uint64_t)d * c->R[s];
+    }
+    *hout = h;
+    return 0;
+}
+
+static uint64_t place_total(const Core *c, const uint64_t *rec, int32_t p) {
+    uint64_t t = 0;
+    for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++) t += get(c, rec, s);
+    return t;
+}
+
+static void release_chunks(Core *c) {
+    /* compact mode: drop chunks wholly behind the queue head */
+    while (c->freed_chunks + 1 <= (c->head >> CHUNK_BITS) && c->freed_chunks < c->nchunks) {
+        free(c->chunks[c->freed_chunks]);
+        c->chunks[c->freed_chunks] = NULL;
+        c->freed_chunks++;
+    }
+}
+
+/* ------------------------------------------------------------ the search */
+
+static PyObject *Core_run(Core *c, PyObject *args) {
+    unsigned long long budget;
+    if (!PyArg_ParseTuple(args, "K", &budget)) return NULL;
+    if (c->status != ST_RUNNING) return PyLong_FromLong(c->status);
+    while (budget-- > 0) {
+        if (c->head >= c->nstates) { c->status = ST_DONE; break; }
+        uint64_t head = c->head;
+    restart:
+        load(c, head, c->cur);
+        uint64_t h = c->compact ? c->fps[head] : full_hash(c, c->cur);
+        if (c->compact && h == 1) h = full_hash(c, c->cur); /* 0 was folded into 1 */
+        PyObject *err = NULL;
+        int64_t n = enabled(c, c->cur, &err);
+        if (n < 0) return NULL;
+        uint64_t succ_start = c->nsucc;
+        uint64_t edges0 = c->edges;
+        int stopped = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int32_t u = c->buf[i];
+            const int32_t *b = c->bind + c->bind_off[u];
+            uint64_t h2;
+            int32_t oslot;
+            uint64_t oval;
+            int r = fire(c, c->cur, h, b, c->nw, &h2, &oslot, &oval);
+            if (r == 2) {
+                Py_XDECREF(err);
+                PyErr_SetString(PyExc_OverflowError, "a place holds more than 2^32-1 tokens of one colour");
+                return NULL;
+            }
+            if (r == 1) {
+                /* widen and redo this state from the start (nothing of it is kept yet) */
+                Py_XDECREF(err);
+                c->nsucc = succ_start;
+                c->edges = edges0;
+                if (widen(c, oslot, oval) < 0) return NULL;
+                /* states added while expanding `head` are kept: re-expanding finds them again */
+                goto restart;
+            }
+            c->fired[b[0]] = 1;
+            c->edges++;
+            uint32_t target;
+            uint64_t pos = 0;
+            int found;
+            if (c->compact) {
+                /* the table holds fingerprints only: no state number (successors are not kept) */
+                found = lookup_compact(c, fingerprint(h2), &pos);
+                target = NONE32;
+            } else {
+                target = lookup_exact(c, c->nw, h2, &pos);
+                found = target != NONE32;
+            }
+            if (!found) {
+                if (c->nstates >= c->limit) {
+                    c->status = ST_LIMIT;
+                    c->nsucc = succ_start;
+                    stopped = 1;
+                    break;
+                }
+                target = (uint32_t)c->nstates;
+                if (add_state(c, c->nw, h2, pos, (uint32_t)head) < 0) { Py_XDECREF(err); return NULL; }
+                /* bounds */
+                const int32_t *q = b + 2 + 2 * b[1];
+                q += 1 + q[0];
+                q += 1 + 2 * q[0];
+                int32_t ng = *q++;
+                for (int32_t k = 0; k < ng; k++, q += 2) {
+                    int32_t p = q[0];
+                    uint64_t tot = place_total(c, c->nw, p);
+                    if (tot > c->bounds[p]) c->bounds[p] = tot;
+                }
+            }
+            if (c->keep) {
+                if (grow_u64(&c->succ, &c->succ_cap, c->nsucc + 1) < 0) { Py_XDECREF(err); return NULL; }
+                c->succ[c->nsucc++] = ((uint64_t)target << 32) | (uint32_t)u;
+            }
+        }
+        if (stopped) { Py_XDECREF(err); break; }
+        if (err) {
+            Py_XSETREF(c->error, err);
+            c->status = ST_ERROR;
+            break;
+        }
+        if (c->keep) c->succ_off[head + 1] = c->nsucc;
+        if (n == 0) {
+            if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return NULL;
+            c->dead[c->ndead++] = (uint32_t)head;
+        }
+        c->head = head + 1;
+        if (c->keep && grow_u64(&c->succ_off, &c->succ_off_cap, c->head + 2) < 0) return NULL;
+        if (c->compact) release_chunks(c);
+    }
+    if (c->status == ST_RUNNING && c->head >= c->nstates) c->status = ST_DONE;
+    return PyLong_FromLong(c->status);
+}
+
+/* ------------------------------------------------------------ replay */
+
+/* the record of state s into dst (compact mode: replay from the root) */
+static int state_record(Core *c, uint64_t s, uint64_t *dst);
+
+/* successor of rec by binding u, or -1 if u is not enabled (no model errors here) */
+static int successor_of(Core *c, const uint64_t *rec, uint64_t h, int32_t u, uint64_t *out, uint64_t *hout) {
+    int32_t oslot;
+    uint64_t oval;
+    int r = fire(c, rec, h, c->bind + c->bind_off[u], out, hout, &oslot, &oval);
+    if (r) {
+        PyErr_SetString(PyExc_RuntimeError, "replay overflow");
+        return -1;
+    }
+    return 0;
+}
+
+/* first binding from the marking in src_rec leading to hash fp (and record target if exact) */
+static int64_t first_edge_rec(Core *c, const uint64_t *src, uint64_t fp, const uint8_t *target_rec,
+                             uint64_t *out) {
+    uint64_t h = full_hash(c, src);
+    PyObject *err = NULL;
+    /* enabled() writes into c->buf; keep our own copy since callers may nest */
+    int64_t n = enabled(c, src, &err);
+    if (n < 0) return -2;
+    Py_XDECREF(err);
+    int32_t *bufcopy = (int32_t *)malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    if (!bufcopy) { PyErr_NoMemory(); return -2; }
+    memcpy(bufcopy, c->buf, sizeof(int32_t) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t h2;
+        if (successor_of(c, src, h, bufcopy[i], out, &h2) < 0) { free(bufcopy); return -2; }
+        if (fingerprint(h2) != fp) continue;
+        if (target_rec && memcmp(out, target_rec, (size_t)c->rec_bytes) != 0) continue;
+        int64_t u = bufcopy[i];
+        free(bufcopy);
+        return u;
+    }
+    free(bufcopy);
+    return -1;
+}
+
+static int state_record(Core *c, uint64_t s, uint64_t *dst) {
+    if (has_record(c, s)) {
+        load(c, s, dst);
+        return 0;
+    }
+    /* compact mode: replay the path of parents */
+    uint64_t depth = 0;
+    uint64_t x = s;
+    while (x != 0 && !has_record(c, x)) { x = c->parent[x]; depth++; }
+    uint64_t *chain = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(depth + 1));
+    uint64_t *a = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    if (!chain || !a) { free(chain); free(a); PyErr_NoMemory(); return -1; }
+    uint64_t k = depth;
+    x = s;
+    while (x != 0 && !has_record(c, x)) { chain[--k] = x; x = c->parent[x]; }
+    if (x == 0 && !has_record(c, 0)) memcpy(dst, c->root, sizeof(uint64_t) * (size_t)c->nwords);
+    else load(c, x, dst);
+    for (uint64_t i = 0; i < depth; i++) {
+        int64_t u = first_edge_rec(c, dst, c->fps[chain[i]], NULL, a);
+        if (u < 0) {
+            free(chain); free(a);
+            if (u == -1) PyErr_SetString(PyExc_RuntimeError, "cannot replay a compacted state");
+            return -1;
+        }
+        memcpy(dst, a, sizeof(uint64_t) * (size_t)c->nwords);
+    }
+    free(chain);
+    free(a);
+    return 0;
+}
+
+static int check_state(Core *c, unsigned long long s) {
+    if (s >= c->nstates) {
+        PyErr_SetString(PyExc_IndexError, "state out of range");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Core_marking(Core *c, PyObject *args) {
+    unsigned long long s;
+    if (!PyArg_ParseTuple(args, "K", &s)) return NULL;
+    if (check_state(c, s) < 0) return NULL;
+    uint64_t *r = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    if (!r) return PyErr_NoMemory();
+    if (state_record(c, s, r) < 0) { free(r); return NULL; }
+    PyObject *m = decode(c, r);
+    free(r);
+    return m;
+}
+
+static PyObject *Core_counts(Core *c, PyObject *args) {
+    unsigned long long s;
+    if (!PyArg_ParseTuple(args, "K", &s)) return NULL;
+    if (check_state(c, s) < 0) return NULL;
+    uint64_t *r = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    if (!r) return PyErr_NoMemory();
+    if (state_record(c, s, r) < 0) { free(r); return NULL; }
+    PyObject *out = PyTuple_New(c->nslots);
+    if (!out) { free(r); return NULL; }
+    for (int32_t i = 0; i < c->nslots; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(get(c, r, i));
+        if (!v) { free(r); Py_DECREF(out); return NULL; }
+        PyTuple_SET_ITEM(out, i, v);
+    }
+    free(r);
+    return out;
+}
+
+/* the first binding (canonical order) from src to dst, or -1 */
+static PyObject *Core_first_edge(Core *c, PyObject *args) {
+    unsigned long long src, dst;
+    if (!PyArg_ParseTuple(args, "KK", &src, &dst)) return NULL;
+    if (check_state(c, src) < 0 || check_state(c, dst) < 0) return NULL;
+    uint64_t *a = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    uint64_t *b = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    uint64_t *o = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    if (!a || !b || !o) { free(a); free(b); free(o); return PyErr_NoMemory(); }
+    int64_t u = -1;
+    if (state_record(c, src, a) < 0) goto fail;
+    uint64_t fp;
+    if (c->compact) {
+        fp = c->fps[dst];
+        u = first_edge_rec(c, a, fp, NULL, o);
+    } else {
+        if (state_record(c, dst, b) < 0) goto fail;
+        fp = fingerprint(full_hash(c, b));
+        u = first_edge_rec(c, a, fp, (const uint8_t *)b, o);
+    }
+    if (u == -2) goto fail;
+    free(a); free(b); free(o);
+    return PyLong_FromLongLong(u);
+fail:
+    free(a); free(b); free(o);
+    return NULL;
+}
+
+/* the state number of a counter vector, or -1 (exact mode) */
+static PyObject *Core_lookup(Core *c, PyObject *args) {
+    PyObject *seq;
+    if (!PyArg_ParseTuple(args, "O", &seq)) return NULL;
+    PyObject *fast = PySequence_Fast(seq, "counts must be a sequence");
+    if (!fast) return NULL;
+    if (PySequence_Fast_GET_SIZE(fast) != c->nslots) {
+        Py_DECREF(fast);
+        return PyLong_FromLong(-1);
+    }
+    uint64_t *r = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    if (!r) { Py_DECREF(fast); return PyErr_NoMemory(); }
+    for (int32_t i = 0; i < c->nslots; i++) {
+        unsigned long long v = PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(fast, i));
+        if (PyErr_Occurred()) { free(r); Py_DECREF(fast); return NULL; }
+        if (v > c->field[i].mask) { free(r); Py_DECREF(fast); return PyLong_FromLong(-1); }
+        put(c, r, i, v);
+    }
+    Py_DECREF(fast);
+    uint64_t h = full_hash(c, r);
+    uint64_t pos;
+    long long result = -1;
+    if (c->compact) {
+        PyErr_SetString(PyExc_RuntimeError, "no index of markings in compact mode");
+        free(r);
+        return NULL;
+    }
+    uint32_t s = lookup_exact(c, r, h, &pos);
+    if (s != NONE32) result = s;
+    free(r);
+    return PyLong_FromLongLong(result);
+}
+
+static PyObject *Core_successors(Core *c, PyObject *args) {
+    unsigned long long s;
+    if (!PyArg_ParseTuple(args, "K", &s)) return NULL;
+    if (!c->keep || s >= c->head) {
+        PyErr_SetString(PyExc_IndexError, "no successors kept for this state");
+        return NULL;
+    }
+    uint64_t lo = c->succ_off[s], hi = c->succ_off[s + 1];
+    PyObject *out = PyList_New((Py_ssize_t)(hi - lo));
+    if (!out) return NULL;
+    for (uint64_t i = lo; i < hi; i++) {
+        PyObject *pair = Py_BuildValue("(kk)", (unsigned long)(c->succ[i] >> 32),
+                                       (unsigned long)(c->succ[i] & 0xFFFFFFFFu));
+        if (!pair) { Py_DECREF(out); return NULL; }
+        PyList_SET_ITEM(out, (Py_ssize_t)(i - lo), pair);
+    }
+    return out;
+}
+
+static PyObject *Core_parent(Core *c, PyObject *args) {
+    unsigned long long s;
+    if (!PyArg_ParseTuple(args, "K", &s)) return NULL;
+    if (check_state(c, s) < 0) return NULL;
+    return PyLong_FromUnsignedLong(c->parent[s]);
+}
+
+static PyObject *Core_dead(Core *c, PyObject *Py_UNUSED(ignored)) {
+    PyObject *out = PyList_New((Py_ssize_t)c->ndead);
+    if (!out) return NULL;
+    for (uint64_t i = 0; i < c->ndead; i++) {
+        PyObject *v = PyLong_FromUnsignedLong(c->dead[i]);
+        if (!v) { Py_DECREF(out); return NULL; }
+        PyList_SET_ITEM(out, (Py_ssize_t)i, v);
+    }
+    return out;
+}
+
+static PyObject *Core_bounds(Core *c, PyObject *Py_UNUSED(ignored)) {
+    PyObject *out = PyList_New(c->nplaces);
+    if (!out) return NULL;
+    for (int32_t p = 0; p < c->nplaces; p++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(c->bounds[p]);
+        if (!v) { Py_DECREF(out); return NULL; }
+        PyList_SET_ITEM(out, p, v);
+    }
+    return out;
+}
+
+static PyObject *Core_fired(Core *c, PyObject *Py_UNUSED(ignored)) {
+    PyObject *out = PyList_New(c->ntrans);
+    if (!out) return NULL;
+    for (int32_t t = 0; t < c->ntrans; t++) {
+        PyObject *v = c->fired[t] ? Py_True : Py_False;
+        Py_INCREF(v);
+        PyList_SET_ITEM(out, t, v);
+    }
+    return out;
+}
+
+static uint64_t memory_bytes(const Core *c) {
+    uint64_t m = 0;
+    /* records in use (a chunk's unused tail, at most CHUNK records, is not counted) */
+    uint64_t first = c->freed_chunks << CHUNK_BITS;
+    m += (c->nstates > first ? c->nstates - first : 0) * (uint64_t)c->rec_bytes;
+    m += c->chunks_cap * sizeof(uint8_t *);
+    m += c->parent_cap * sizeof(uint32_t);
+    if (c->compact) m += c->cap * sizeof(uint64_t) + c->fps_cap * sizeof(uint64_t);
+    else m += c->cap * (sizeof(uint32_t) + 1);
+    m += c->dead_cap * sizeof(uint32_t);
+    if (c->keep) m += c->succ_off_cap * sizeof(uint64_t) + c->succ_cap * sizeof(uint64_t);
+    return m;
+}
+
+/* bytes per state, counting what a state space of this size needs: the
+   records actually used (not the chunk slack), the table and the per-state
+   arrays at their current capacity */
+static PyObject *Core_memory(Core *c, PyObject *Py_UNUSED(ignored)) {
+    return PyLong_FromUnsignedLongLong(memory_bytes(c));
+}
+
+static PyObject *Core_stats(Core *c, PyObject *Py_UNUSED(ignored)) {
+    uint64_t kept = c->nstates;
+    if (c->compact) kept = c->nstates - (c->freed_chunks << CHUNK_BITS < c->nstates ? c->freed_chunks << CHUNK_BITS : c->nstates);
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:i,s:i,s:K,s:K,s:K}",
+                         "states", (unsigned long long)c->nstates,
+                         "expanded", (unsigned long long)c->head,
+                         "edges", (unsigned long long)c->edges,
+                         "table_capacity", (unsigned long long)c->cap,
+                         "record_bytes", c->rec_bytes,
+                         "words", c->nwords,
+                         "widenings", (unsigned long long)c->widenings,
+                         "records_kept", (unsigned long long)kept,
+                         "memory", (unsigned long long)memory_bytes(c));
+}
+
+static PyObject *Core_get_states(Core *c, void *Py_UNUSED(x)) { return PyLong_FromUnsignedLongLong(c->nstates); }
+static PyObject *Core_get_expanded(Core *c, void *Py_UNUSED(x)) { return PyLong_FromUnsignedLongLong(c->head); }
+static PyObject *Core_get_edges(Core *c, void *Py_UNUSED(x)) { return PyLong_FromUnsignedLongLong(c->edges); }
+static PyObject *Core_get_status(Core *c, void *Py_UNUSED(x)) { return PyLong_FromLong(c->status); }
+static PyObject *Core_get_error(Core *c, void *Py_UNUSED(x)) {
+    PyObject *e = c->error ? c->error : Py_None;
+    Py_INCREF(e);
+    return e;
+}
+static PyObject *Core_get_widths(Core *c, void *Py_UNUSED(x)) {
+    PyObject *out = PyList_New(c->nslots);
+    if (!out) return NULL;
+    for (int32_t s = 0; s < c->nslots; s++) PyList_SET_ITEM(out, s, PyLong_FromLong(c->width[s]));
+    return out;
+}
+
+/* ------------------------------------------------------------ construction */
+
+static int copy_buffer(PyObject *obj, void **dst, Py_ssize_t itemsize, Py_ssize_t *count, const char *what) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0) return -1;
+    if (view.len % itemsize) {
+        PyBuffer_Release(&view);
+        PyErr_Format(PyExc_ValueError, "%s: bad buffer length", what);
+        return -1;
+    }
+    *dst = malloc((size_t)(view.len ? view.len : 1));
+    if (!*dst) { PyBuffer_Release(&view); PyErr_NoMemory(); return -1; }
+    memcpy(*dst, view.buf, (size_t)view.len);
+    if (count) *count = view.len / itemsize;
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"nslots", "nplaces", "ntrans", "slot_place", "place_range", "prog", "prog_start",
+                             "bind", "bind_off", "trap", "trap_start", "initial", "slot_values", "delegate",
+                             "limit", "keep", "compact", "seed", NULL};
+    int nslots, nplaces, ntrans, keep, compact;
+    PyObject *slot_place, *place_range, *prog, *prog_start, *bind, *bind_off, *trap, *trap_start, *initial;
+    PyObject *slot_values, *delegate;
+    unsigned long long limit, seed;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iiiOOOOOOOOOO!OKppK", kwlist, &nslots, &nplaces, &ntrans,
+                                     &slot_place, &place_range, &prog, &prog_start, &bind, &bind_off, &trap,
+                                     &trap_start, &initial, &PyList_Type, &slot_values, &delegate, &limit, &keep,
+                                     &compact, &seed))
+        return -1;
+    if (nslots < 0 || nplaces < 0 || ntrans < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative size");
+        return -1;
+    }
+    if (c->nslots || c->chunks) {
+        PyErr_SetString(PyExc_RuntimeError, "Core already initialised");
+        return -1;
+    }
+    if (PyList_GET_SIZE(slot_values) != nslots) {
+        PyErr_SetString(PyExc_ValueError, "slot_values must have one value per slot");
+        return -1;
+    }
+    if (keep && compact) {
+        PyErr_SetString(PyExc_ValueError, "successors cannot be kept in compact mode");
+        return -1;
+    }
+    if (limit < 1) limit = 1;
+    if (limit > 0xFFFFFFFEULL) limit = 0xFFFFFFFEULL;
+    c->nslots = nslots;
+    c->nplaces = nplaces;
+    c->ntrans = ntrans;
+    Py_ssize_t cnt;
+    int32_t *pr = NULL;
+    if (copy_buffer(slot_place, (void **)&c->slot_place, 4, &cnt, "slot_place") < 0) return -1;
+    if (copy_buffer(place_range, (void **)&pr, 4, &cnt, "place_range") < 0) return -1;
+    c->place_lo = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nplaces ? nplaces : 1));
+    c->place_hi = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nplaces ? nplaces : 1));
+    if (!c->place_lo || !c->place_hi) { free(pr); PyErr_NoMemory(); return -1; }
+    for (int i = 0; i < nplaces; i++) { c->place_lo[i] = pr[2 * i]; c->place_hi[i] = pr[2 * i + 1]; }
+    free(pr);
+    if (copy_buffer(prog, (void **)&c->prog, 4, &cnt, "prog") < 0) return -1;
+    if (copy_buffer(prog_start, (void **)&c->prog_start, 4, &cnt, "prog_start") < 0) return -1;
+    if (copy_buffer(bind, (void **)&c->bind, 4, &cnt, "bind") < 0) return -1;
+    if (copy_buffer(bind_off, (void **)&c->bind_off, 8, &cnt, "bind_off") < 0) return -1;
+    c->nbind = (int32_t)cnt;
+    if (copy_buffer(trap, (void **)&c->trap, 4, &cnt, "trap") < 0) return -1;
+    if (copy_buffer(trap_start, (void **)&c->trap_start, 4, &cnt, "trap_start") < 0) return -1;
+    if (copy_buffer(initial, (void **)&c->initial, 4, &cnt, "initial") < 0) return -1;
+    if (cnt != nslots) { PyErr_SetString(PyExc_ValueError, "initial: one count per slot"); return -1; }
+    Py_INCREF(slot_values);
+    c->slot_values = slot_values;
+    Py_INCREF(delegate);
+    c->delegate = delegate;
+    c->limit = limit;
+    c->keep = keep;
+    c->compact = compact;
+    /* hashing */
+    uint64_t x = seed;
+    c->R = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(nslots ? nslots : 1));
+    if (!c->R) { PyErr_NoMemory(); return -1; }
+    c->C0 = splitmix64(&x);
+    for (int i = 0; i < nslots; i++) c->R[i] = splitmix64(&x);
+    /* layout from the initial marking */
+    c->width = (uint8_t *)malloc((size_t)(nslots > 0 ? nslots : 1));
+    if (!c->width) { PyErr_NoMemory(); return -1; }
+    for (int i = 0; i < nslots; i++) c->width[i] = (uint8_t)bits_for(c->initial[i]);
+    for (int p = 0; p < nplaces; p++) {
+        int w = 1;
+        for (int s = c->place_lo[p]; s < c->place_hi[p]; s++) if (c->width[s] > w) w = c->width[s];
+        for (int s = c->place_lo[p]; s < c->place_hi[p]; s++) c->width[s] = (uint8_t)w;
+    }
+    if (layout(c) < 0) return -1;
+    c->cur = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    c->nw = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    c->tmp = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    c->bounds = (uint64_t *)calloc((size_t)(nplaces ? nplaces : 1), sizeof(uint64_t));
+    c->fired = (uint8_t *)calloc((size_t)(ntrans ? ntrans : 1), 1);
+    if (!c->cur || !c->nw || !c->tmp || !c->bounds || !c->fired) { PyErr_NoMemory(); return -1; }
+    if (table_alloc(c, 1024) < 0) return -1;
+    /* the initial state */
+    for (int i = 0; i < nslots; i++) put(c, c->nw, i, c->initial[i]);
+    for (int p = 0; p < nplaces; p++) c->bounds[p] = place_total(c, c->nw, p);
+    if (compact) {
+        c->root = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+        if (!c->root) { PyErr_NoMemory(); return -1; }
+        memcpy(c->root, c->nw, sizeof(uint64_t) * (size_t)c->nwords);
+    }
+    uint64_t h = full_hash(c, c->nw);
+    uint64_t pos = 0;
+    if (compact) lookup_compact(c, fingerprint(h), &pos);
+    else lookup_exact(c, c->nw, h, &pos);
+    if (add_state(c, c->nw, h, pos, 0) < 0) return -1;
+    if (keep) {
+        if (grow_u64(&c->succ_off, &c->succ_off_cap, 2) < 0) return -1;
+        c->succ_off[0] = 0;
+    }
+    c->status = ST_RUNNING;
+    return 0;
+}
+
+static void Core_dealloc(Core *c) {
+    free(c->slot_place); free(c->place_lo); free(c->place_hi); free(c->prog); free(c->prog_start);
+    free(c->bind); free(c->bind_off); free(c->trap); free(c->trap_start); free(c->initial); free(c->R);
+    free(c->width); free(c->field);
+    for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) free(c->chunks[k]);
+    free(c->chunks); free(c->root); free(c->parent); free(c->table); free(c->tags); free(c->fptable);
+    free(c->fps); free(c->dead); free(c->bounds); free(c->fired); free(c->succ_off); free(c->succ);
+    free(c->cur); free(c->nw); free(c->tmp); free(c->buf);
+    Py_XDECREF(c->slot_values);
+    Py_XDECREF(c->delegate);
+    Py_XDECREF(c->error);
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static PyMethodDef Core_methods[] = {
+    {"run", (PyCFunction)Core_run, METH_VARARGS, "run(budget) -> status: expand at most budget states"},
+    {"marking", (PyCFunction)Core_marking, METH_VARARGS, "marking(s) -> the canonical marking of state s"},
+    {"counts", (PyCFunction)Core_counts, METH_VARARGS, "counts(s) -> the counter vector of state s"},
+    {"first_edge", (PyCFunction)Core_first_edge, METH_VARARGS,
+     "first_edge(src, dst) -> the first binding from src to dst in canonical order, or -1"},
+    {"lookup", (PyCFunction)Core_lookup, METH_VARARGS, "lookup(counts) -> state number or -1"},
+    {"successors", (PyCFunction)Core_successors, METH_VARARGS, "successors(s) -> [(target, binding)]"},
+    {"parent", (PyCFunction)Core_parent, METH_VARARGS, "parent(s) -> the BFS parent of s"},
+    {"dead", (PyCFunction)Core_dead, METH_NOARGS, "dead() -> the dead states, in expansion order"},
+    {"bounds", (PyCFunction)Core_bounds, METH_NOARGS, "bounds() -> the largest token count seen per place"},
+    {"fired", (PyCFunction)Core_fired, METH_NOARGS, "fired() -> per transition, whether it ever fired"},
+    {"memory", (PyCFunction)Core_memory, METH_NOARGS, "memory() -> bytes held by the state space"},
+    {"stats", (PyCFunction)Core_stats, METH_NOARGS, "stats() -> a dict of internal figures"},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef Core_getset[] = {
+    {"states", (getter)Core_get_states, NULL, "states found", NULL},
+    {"expanded", (getter)Core_get_expanded, NULL, "states expanded", NULL},
+    {"edges", (getter)Core_get_edges, NULL, "edges found", NULL},
+    {"status", (getter)Core_get_status, NULL, "0 running, 1 done, 2 state limit, 3 model error", NULL},
+    {"error", (getter)Core_get_error, NULL, "the model error that stopped the search, or None", NULL},
+    {"widths", (getter)Core_get_widths, NULL, "bits per counter", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "protoverify.explore._cexplore.Core",
+    .tp_basicsize = sizeof(Core),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Breadth-first explorer of an unfolded net (see protoverify/explore/compiled.py).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Core_init,
+    .tp_dealloc = (destructor)Core_dealloc,
+    .tp_methods = Core_methods,
+    .tp_getset = Core_getset,
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_cexplore", "Compiled core of protoverify's explorer.", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__cexplore(void) {
+    if (PyType_Ready(&CoreType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&moduledef);
+    if (!m) return NULL;
+    Py_INCREF(&CoreType);
+    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) {
+        Py_DECREF(&CoreType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyModule_AddIntConstant(m, "ABI", 1);
+    return m;
+}
