@@ -149,7 +149,7 @@ def _walk(chart, element_id: str, initial: str) -> str:
             f'<div class="chart">{chart_svg(chart, element_id=element_id + "-svg")}</div>'
             '<div class="stepper" hidden><div><div class="controls"><button class="prev">◀ previous</button>'
             '<button class="next">next ▶</button> <span class="step-head"></span></div>'
-            '<pre class="changes"></pre></div><div><div>marking after it:</div><pre class="marking"></pre></div></div>'
+            '<pre class="changes"></pre></div><div><div>marking:</div><pre class="marking"></pre></div></div>'
             f"<details><summary>every step, with the places it changes ({len(chart.steps)})</summary>"
             + _table(rows, ("step", "transition (binding)", "places changed"), cls="steps")
             + "</details>" + _json_script(data, "walk-data") + "</div>")
