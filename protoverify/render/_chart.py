@@ -289,6 +289,8 @@ def chart_from_steps(net: ir.Net, steps: list, markings: list, *, cycle_from: in
                 detail = ", ".join(f"{n}={typ.show(v)}" for n, typ, v in values
                                    if not namer.is_node(n, _unwrap_type(t, n)))
                 label = t.emit.label
+                if t.name != label:  # several transitions may emit one event: say which fired
+                    detail = f"{detail} · by {t.name}" if detail else f"by {t.name}"
             else:
                 for i, (name, cs) in enumerate(t.variables):
                     if i < len(env) and env[i] is not None and namer.is_node(name, cs):
