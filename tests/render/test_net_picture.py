@@ -184,3 +184,11 @@ def test_printed_protocol_model_means_the_same():
     again = load_model_text(_rewrite(net), name="pastrygrid-again")
     a, b = explore(net), explore(again)
     assert (a.states, a.edges, a.dead_markings) == (b.states, b.edges, b.dead_markings)
+
+
+def test_renderers_never_read_the_model_language():
+    """Downstream of the IR: no module of protoverify.render imports lark or the DSL."""
+    for path in (ROOT / "protoverify" / "render").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import)\s+lark\b", text, re.M), path.name
+        assert not re.search(r"from \.\.dsl\b|protoverify\.dsl", text), path.name
