@@ -112,11 +112,18 @@ class _Progress:
 @click.option("--counterexample-trace", "cex_trace", type=click.Path(path_type=str), default=None, metavar="FILE",
               help="Write the first failing property's counterexample as a trace (JSON Lines).")
 @click.option("--json", "json_out", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--explorer", type=click.Choice(["auto", "python", "compiled"]), default=None,
+              help="Which explorer builds the state space: the compiled core (the model unfolded into a P/T "
+                   "net, explored in C) or the Python one. Both give the same report; auto (the default) "
+                   "picks the compiled one when it is built and the unfolding is small.")
+@click.option("--compact", is_flag=True,
+              help="Hash compaction: keep 64-bit fingerprints instead of markings (for state spaces beyond "
+                   "memory). A state may then be missed; the report gives the probability.")
 @click.option("--quiet", "-q", is_flag=True, help="No timing line on stderr.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show Python tracebacks of internal errors.")
 def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None,
           prop_files: tuple[str, ...], home_flag: bool, explain: str | None, cex_trace: str | None,
-          json_out: bool, quiet: bool, debug: bool) -> None:
+          json_out: bool, explorer: str | None, compact: bool, quiet: bool, debug: bool) -> None:
     """Explore the state space of MODEL and report what is wrong with it.
 
     Builds every reachable marking breadth-first and reports the number of
@@ -161,8 +168,14 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
         if sys.stderr.isatty() and not quiet:
             progress = _Progress()
         need_graph = home_flag or any(p.needs_graph for p in props)
+        if compact and need_graph:
+            raise InputError("--compact keeps no state graph, which "
+                             + ("--home" if home_flag else "property `"
+                                + next(p.name for p in props if p.needs_graph) + "`")
+                             + " needs\n  hint: check it without --compact, or check the safety "
+                               "properties alone with --compact")
         space = explore(net, max_states=max_states, timeout=timeout, progress=progress,
-                        keep_successors=need_graph)
+                        keep_successors=need_graph, explorer=explorer, compact=compact)
         if progress is not None:
             progress.stop()
             progress = None
@@ -194,7 +207,12 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
     if not quiet:
         s = report["stats"]
         rate = f" ({s['states_per_second']:,} states/s)" if s["states_per_second"] else ""
-        click.echo(f"explored {space.expanded:,} markings in {s['seconds']:.2f} s{rate}", err=True)
+        how = f"{s['explorer']} explorer"
+        if s.get("bytes_per_state") is not None:
+            how += f", {s['bytes_per_state']:,.0f} bytes/state"
+        if s.get("fallback"):
+            how += f"; not compiled: {s['fallback']}"
+        click.echo(f"explored {space.expanded:,} markings in {s['seconds']:.2f} s{rate} ({how})", err=True)
     sys.exit(exit_code(report))
 
 

@@ -55,11 +55,25 @@ def build_report(space: StateSpace, results: list | None = None, home: dict | No
         "verdict": verdict,
         **({"properties": [r.to_json() for r in results]} if results is not None else {}),
         **({"home_markings": home} if home is not None else {}),
-        "stats": {
-            "seconds": seconds,
-            "states_per_second": round(space.expanded / seconds) if seconds > 0 else None,
-        },
+        "stats": _stats(space, seconds),
     }
+
+
+def _stats(space: StateSpace, seconds: float) -> dict:
+    """Measurements: the only part of the report that differs between runs and explorers."""
+    bps = space.bytes_per_state()
+    out = {
+        "seconds": seconds,
+        "states_per_second": round(space.expanded / seconds) if seconds > 0 else None,
+        "bytes_per_state": round(bps, 1) if bps is not None else None,
+        "explorer": space.explorer,
+    }
+    if space.fallback:
+        out["fallback"] = space.fallback
+    if space.compact:
+        out["compact"] = True
+        out["missed_state_probability"] = space.missed_state_probability
+    return out
 
 
 def exit_code(report: dict) -> int:
@@ -99,6 +113,9 @@ def render_text(space: StateSpace, report: dict, results: list | None = None) ->
         "timeout": "INCOMPLETE: stopped by --timeout",
     }.get(report["stop_reason"], "INCOMPLETE")
     lines.append(f"state space: {report['states']:,} markings, {report['edges']:,} edges ({status})")
+    if space.compact:
+        p = report["stats"]["missed_state_probability"]
+        lines.append(f"  hash compaction (64-bit fingerprints): probability that a marking was missed {p:.1e}")
     if not report["complete"]:
         lines.append(f"  {report['expanded']:,} markings expanded; the figures below cover those only")
     bounds = ", ".join(f"{k} <= {v}" for k, v in report["bounds"].items())

@@ -42,6 +42,7 @@
 #define CHUNK_BITS 16
 #define CHUNK ((uint64_t)1 << CHUNK_BITS)
 #define NONE32 0xFFFFFFFFu
+#define MASK_WORDS_MAX 2
 
 enum { OP_TEST = 0, OP_BIND = 1, OP_END = 2 };
 enum { ST_RUNNING = 0, ST_DONE = 1, ST_LIMIT = 2, ST_ERROR = 3 };
@@ -102,6 +103,15 @@ typedef struct {
     PyObject *error;
     /* scratch */
     uint64_t *cur, *nw, *tmp;
+    uint32_t *cnt;                /* counters of the state being expanded */
+    uint64_t *nz;                 /* which of them are non-zero (mw words), if mw > 0 */
+    int32_t mw;                   /* words of a slot bit set; 0: small-net masks off */
+    uint64_t *bmask;              /* per binding: need mask, inhibit mask (mw words each) */
+    uint8_t *bsimple;             /* per binding: every need is one token (the masks decide) */
+    uint64_t *sbuf, *shash;       /* its successors and their hashes */
+    uint64_t sbuf_cap;
+    uint64_t *rkeys, *rrecs;      /* compact mode: replay cache */
+    int32_t rwords;
     int32_t *buf;
     uint64_t buf_cap;
     uint64_t widenings;
@@ -199,6 +209,36 @@ static uint64_t full_hash(const Core *c, const uint64_t *rec) {
 
 static inline uint64_t fingerprint(uint64_t h) { return h ? h : 1; }
 
+/* exact mode: the table hashes the packed words (cheaper than the linear hash
+   for a whole record, and kept nowhere: the table is rebuilt after widening) */
+static inline uint64_t word_hash(const Core *c, const uint64_t *rec) {
+    uint64_t x = c->C0;
+    for (int32_t i = 0; i < c->nwords; i++) {
+        x ^= rec[i];
+        x *= 0x9E3779B97F4A7C15ULL;
+        x ^= x >> 32;
+    }
+    return fmix64(x);
+}
+
+/* a stored record against a zero-padded working record (chunks are padded
+   so that reading a whole last word is safe) */
+static inline int rec_equal(const Core *c, const uint8_t *stored, const uint64_t *nw) {
+    int32_t full = c->rec_bytes / 8, tail = c->rec_bytes % 8;
+    for (int32_t i = 0; i < full; i++) {
+        uint64_t w;
+        memcpy(&w, stored + 8 * i, 8);
+        if (w != nw[i]) return 0;
+    }
+    if (tail) {
+        uint64_t w;
+        memcpy(&w, stored + 8 * full, 8);
+        w &= (1ULL << (8 * tail)) - 1;
+        if (w != nw[full]) return 0;
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------ storage */
 
 static int ensure_chunk(Core *c, uint64_t s) {
@@ -211,7 +251,7 @@ static int ensure_chunk(Core *c, uint64_t s) {
         c->chunks = p;
         c->chunks_cap = ncap;
     }
-    uint8_t *chunk = (uint8_t *)malloc(CHUNK * (uint64_t)c->rec_bytes);
+    uint8_t *chunk = (uint8_t *)malloc(CHUNK * (uint64_t)c->rec_bytes + 8);
     if (!chunk) { PyErr_NoMemory(); return -1; }
     c->chunks[c->nchunks++] = chunk;
     return 0;
@@ -259,9 +299,8 @@ static inline uint8_t tag_of(uint64_t m) {
     return t ? t : 1;
 }
 
-/* returns the state number with hash h and record nw, or NONE32 (exact mode) */
-static inline uint32_t lookup_exact(const Core *c, const uint64_t *nw, uint64_t h, uint64_t *pos_out) {
-    uint64_t m = fmix64(h);
+/* returns the state number with word hash m and record nw, or NONE32 (exact mode) */
+static inline uint32_t lookup_exact(const Core *c, const uint64_t *nw, uint64_t m, uint64_t *pos_out) {
     uint64_t pos = m & c->mask;
     uint8_t tag = tag_of(m);
     for (;;) {
@@ -269,7 +308,7 @@ static inline uint32_t lookup_exact(const Core *c, const uint64_t *nw, uint64_t 
         if (t == 0) { *pos_out = pos; return NONE32; }
         if (t == tag) {
             uint32_t s = c->table[pos];
-            if (memcmp(record(c, s), nw, (size_t)c->rec_bytes) == 0) return s;
+            if (rec_equal(c, record(c, s), nw)) return s;
         }
         pos = (pos + 1) & c->mask;
     }
@@ -314,7 +353,7 @@ static int table_grow(Core *c) {
         if (!otags[i]) continue;
         uint32_t s = old[i];
         load(c, s, c->tmp);
-        uint64_t m = fmix64(full_hash(c, c->tmp));
+        uint64_t m = word_hash(c, c->tmp);
         uint64_t pos = m & c->mask;
         while (c->tags[pos]) pos = (pos + 1) & c->mask;
         c->tags[pos] = tag_of(m);
@@ -338,7 +377,7 @@ static int add_state(Core *c, const uint64_t *nw, uint64_t h, uint64_t pos, uint
         c->fps[s] = fp;
         c->fptable[pos] = fp;
     } else {
-        uint64_t m = fmix64(h);
+        uint64_t m = h;           /* the word hash */
         c->tags[pos] = tag_of(m);
         c->table[pos] = (uint32_t)s;
     }
@@ -376,7 +415,7 @@ static int widen(Core *c, int32_t slot, uint64_t value) {
     }
     int failed = 0;
     for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) {
-        nchunks[k] = (uint8_t *)malloc(CHUNK * (uint64_t)c->rec_bytes);
+        nchunks[k] = (uint8_t *)malloc(CHUNK * (uint64_t)c->rec_bytes + 8);
         if (!nchunks[k]) { failed = 1; break; }
         uint64_t first = k << CHUNK_BITS;
         uint64_t last = first + CHUNK;
@@ -434,6 +473,19 @@ static int widen(Core *c, int32_t slot, uint64_t value) {
     a = (uint64_t *)xrealloc(c->tmp, sizeof(uint64_t) * (size_t)c->nwords);
     if (!a) return -1;
     c->tmp = a;
+    c->sbuf_cap = 0;              /* successor buffers are re-sized for the new width */
+    if (!c->compact) {
+        /* word hashes changed: rebuild the table */
+        memset(c->tags, 0, (size_t)c->cap);
+        for (uint64_t s = 0; s < c->nstates; s++) {
+            load(c, s, c->tmp);
+            uint64_t m = word_hash(c, c->tmp);
+            uint64_t pos = m & c->mask;
+            while (c->tags[pos]) pos = (pos + 1) & c->mask;
+            c->tags[pos] = tag_of(m);
+            c->table[pos] = (uint32_t)s;
+        }
+    }
     c->widenings++;
     if (failed) { PyErr_NoMemory(); return -1; }
     return 0;
@@ -471,36 +523,66 @@ static PyObject *decode(Core *c, const uint64_t *rec) {
 
 /* ------------------------------------------------------------ enabling */
 
-static inline int trap_holds(const Core *c, const uint64_t *rec, const int32_t *tr, const int32_t **next) {
+static inline int trap_holds(const Core *c, const uint32_t *cnt, const int32_t *tr, const int32_t **next) {
     int ok = 1;
     int32_t n = *tr++;
     for (int32_t i = 0; i < n; i++, tr += 2)
-        if (ok && get(c, rec, tr[0]) < (uint64_t)tr[1]) ok = 0;
+        if (ok && cnt[tr[0]] < (uint32_t)tr[1]) ok = 0;
     n = *tr++;
     for (int32_t i = 0; i < n; i++, tr++)
-        if (ok && get(c, rec, tr[0]) != 0) ok = 0;
+        if (ok && cnt[tr[0]] != 0) ok = 0;
     n = *tr++;
     for (int32_t i = 0; i < n; i++, tr++) {
         if (!ok) continue;
         int32_t p = tr[0], any = 0;
         for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
-            if (get(c, rec, s)) { any = 1; break; }
+            if (cnt[s]) { any = 1; break; }
         if (!any) ok = 0;
     }
     *next = tr;
     return ok;
 }
 
-static inline int bind_enabled(const Core *c, const uint64_t *rec, const int32_t *b) {
+static inline int bind_enabled(const uint32_t *cnt, const int32_t *b) {
     int32_t n = b[1];
     const int32_t *q = b + 2;
     for (int32_t i = 0; i < n; i++, q += 2)
-        if (get(c, rec, q[0]) < (uint64_t)q[1]) return 0;
+        if (cnt[q[0]] < (uint32_t)q[1]) return 0;
     n = *q++;
     for (int32_t i = 0; i < n; i++, q++)
-        if (get(c, rec, q[0])) return 0;
+        if (cnt[q[0]]) return 0;
     return 1;
 }
+
+static inline void unpack_plain(const Core *c, const uint64_t *restrict rec, uint32_t *restrict cnt,
+                                uint64_t *restrict nz) {
+    const Field *restrict f = c->field;
+    const int32_t n = c->nslots;
+    if (c->mw) {
+        for (int32_t base = 0; base < n; base += 64) {
+            int32_t end = base + 64 < n ? base + 64 : n;
+            uint64_t bits = 0;
+            for (int32_t s = base; s < end; s++) {
+                uint32_t v = (uint32_t)((rec[f[s].word] >> f[s].shift) & f[s].mask);
+                cnt[s] = v;
+                bits |= (uint64_t)(v != 0) << (s - base);
+            }
+            nz[base >> 6] = bits;
+        }
+        return;
+    }
+    for (int32_t s = 0; s < n; s++) cnt[s] = (uint32_t)((rec[f[s].word] >> f[s].shift) & f[s].mask);
+}
+
+static inline int mask_enabled(const Core *c, const uint64_t *nz, int32_t u) {
+    const uint64_t *m = c->bmask + (uint64_t)u * 2 * (uint64_t)c->mw;
+    for (int32_t w = 0; w < c->mw; w++) {
+        if ((nz[w] & m[w]) != m[w]) return 0;
+        if (nz[w] & m[c->mw + w]) return 0;
+    }
+    return 1;
+}
+
 
 static int push_buf(Core *c, uint64_t n, int32_t u) {
     if (n >= c->buf_cap) {
@@ -520,7 +602,7 @@ static int push_buf(Core *c, uint64_t n, int32_t u) {
  * Python code reported a model error, *err receives it (a new reference) and
  * the bindings before it are listed.
  */
-static int64_t enabled(Core *c, const uint64_t *rec, PyObject **err) {
+static int64_t enabled(Core *c, const uint32_t *cnt, const uint64_t *nz, const uint64_t *rec, PyObject **err) {
     uint64_t n = 0;
     *err = NULL;
     for (int32_t t = 0; t < c->ntrans; t++) {
@@ -530,7 +612,7 @@ static int64_t enabled(Core *c, const uint64_t *rec, PyObject **err) {
         const int32_t *tr = c->trap + lo, *end = c->trap + hi;
         while (tr < end) {
             const int32_t *next;
-            if (trap_holds(c, rec, tr, &next)) { trapped = 1; break; }
+            if (trap_holds(c, cnt, tr, &next)) { trapped = 1; break; }
             tr = next;
         }
         if (trapped) {
@@ -568,11 +650,14 @@ static int64_t enabled(Core *c, const uint64_t *rec, PyObject **err) {
         for (;;) {
             int32_t op = prog[pc];
             if (op == OP_TEST) {
-                if (get(c, rec, prog[pc + 1])) pc += 3;
+                if (cnt[prog[pc + 1]]) pc += 3;
                 else pc = prog[pc + 2];
             } else if (op == OP_BIND) {
                 int32_t u = prog[pc + 1];
-                if (bind_enabled(c, rec, c->bind + c->bind_off[u])) {
+                int ok;
+                if (c->mw) ok = mask_enabled(c, nz, u) && (c->bsimple[u] || bind_enabled(cnt, c->bind + c->bind_off[u]));
+                else ok = bind_enabled(cnt, c->bind + c->bind_off[u]);
+                if (ok) {
                     if (push_buf(c, n++, u) < 0) return -1;
                 }
                 pc += 2;
@@ -589,8 +674,8 @@ static int64_t enabled(Core *c, const uint64_t *rec, PyObject **err) {
  * Returns 0, or 1 when a counter overflows its field (slot/value in *oslot,
  * *oval), or 2 when it leaves 32 bits.
  */
-static inline int fire(const Core *c, const uint64_t *rec, uint64_t h, const int32_t *b, uint64_t *nw,
-                       uint64_t *hout, int32_t *oslot, uint64_t *oval) {
+static inline int fire(const Core *c, const uint64_t *rec, const uint32_t *cnt, uint64_t h, const int32_t *b,
+                       uint64_t *nw, uint64_t *hout, int32_t *oslot, uint64_t *oval) {
     memcpy(nw, rec, sizeof(uint64_t) * (size_t)c->nwords);
     const int32_t *q = b + 2 + 2 * b[1];
     q += 1 + q[0];
@@ -598,7 +683,7 @@ static inline int fire(const Core *c, const uint64_t *rec, uint64_t h, const int
     for (int32_t i = 0; i < n; i++, q += 2) {
         int32_t s = q[0];
         int64_t d = q[1];
-        uint64_t v = (uint64_t)((int64_t)get(c, rec, s) + d);
+        uint64_t v = (uint64_t)((int64_t)cnt[s] + d);
         if (v > c->field[s].mask) {
             *oslot = s;
             *oval = v;
@@ -628,6 +713,20 @@ static void release_chunks(Core *c) {
 
 /* ------------------------------------------------------------ the search */
 
+static int grow_scratch(Core *c, uint64_t n) {
+    if (n <= c->sbuf_cap) return 0;
+    uint64_t ncap = c->sbuf_cap ? c->sbuf_cap : 64;
+    while (ncap < n) ncap *= 2;
+    uint64_t *a = (uint64_t *)xrealloc(c->sbuf, sizeof(uint64_t) * (size_t)c->nwords * ncap);
+    if (!a) return -1;
+    c->sbuf = a;
+    a = (uint64_t *)xrealloc(c->shash, sizeof(uint64_t) * ncap);
+    if (!a) return -1;
+    c->shash = a;
+    c->sbuf_cap = ncap;
+    return 0;
+}
+
 static PyObject *Core_run(Core *c, PyObject *args) {
     unsigned long long budget;
     if (!PyArg_ParseTuple(args, "K", &budget)) return NULL;
@@ -637,35 +736,57 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         uint64_t head = c->head;
     restart:
         load(c, head, c->cur);
-        uint64_t h = c->compact ? c->fps[head] : full_hash(c, c->cur);
-        if (c->compact && h == 1) h = full_hash(c, c->cur); /* 0 was folded into 1 */
+        uint64_t h = 0;
+        unpack_plain(c, c->cur, c->cnt, c->nz);
+        if (c->compact) h = full_hash(c, c->cur);
         PyObject *err = NULL;
-        int64_t n = enabled(c, c->cur, &err);
+        int64_t n = enabled(c, c->cnt, c->nz, c->cur, &err);
         if (n < 0) return NULL;
-        uint64_t succ_start = c->nsucc;
-        uint64_t edges0 = c->edges;
-        int stopped = 0;
+        if (grow_scratch(c, (uint64_t)n) < 0) { Py_XDECREF(err); return NULL; }
+        const int32_t nwords = c->nwords;
+        /* phase 1: every successor and its hash; prefetch its bucket */
         for (int64_t i = 0; i < n; i++) {
-            int32_t u = c->buf[i];
-            const int32_t *b = c->bind + c->bind_off[u];
-            uint64_t h2;
+            const int32_t *b = c->bind + c->bind_off[c->buf[i]];
             int32_t oslot;
-            uint64_t oval;
-            int r = fire(c, c->cur, h, b, c->nw, &h2, &oslot, &oval);
+            uint64_t oval, h2;
+            int r = fire(c, c->cur, c->cnt, h, b, c->sbuf + (uint64_t)i * nwords, &h2, &oslot, &oval);
             if (r == 2) {
                 Py_XDECREF(err);
                 PyErr_SetString(PyExc_OverflowError, "a place holds more than 2^32-1 tokens of one colour");
                 return NULL;
             }
             if (r == 1) {
-                /* widen and redo this state from the start (nothing of it is kept yet) */
+                /* widen every record, then expand this state again */
                 Py_XDECREF(err);
-                c->nsucc = succ_start;
-                c->edges = edges0;
                 if (widen(c, oslot, oval) < 0) return NULL;
-                /* states added while expanding `head` are kept: re-expanding finds them again */
                 goto restart;
             }
+            if (c->compact) {
+                c->shash[i] = h2;
+                __builtin_prefetch(&c->fptable[fmix64(fingerprint(h2)) & c->mask]);
+            } else {
+                uint64_t m = word_hash(c, c->sbuf + (uint64_t)i * nwords);
+                c->shash[i] = m;
+                __builtin_prefetch(&c->tags[m & c->mask]);
+                __builtin_prefetch(&c->table[m & c->mask]);
+            }
+        }
+        if (!c->compact) {
+            /* phase 1b: prefetch the record a matching tag points to */
+            for (int64_t i = 0; i < n; i++) {
+                uint64_t m = c->shash[i];
+                uint64_t pos = m & c->mask;
+                if (c->tags[pos] == tag_of(m)) __builtin_prefetch(record(c, c->table[pos]));
+            }
+        }
+        /* phase 2: look them up in order */
+        uint64_t succ_start = c->nsucc;
+        int stopped = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int32_t u = c->buf[i];
+            const int32_t *b = c->bind + c->bind_off[u];
+            const uint64_t *nw = c->sbuf + (uint64_t)i * nwords;
+            uint64_t h2 = c->shash[i];
             c->fired[b[0]] = 1;
             c->edges++;
             uint32_t target;
@@ -676,7 +797,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
                 found = lookup_compact(c, fingerprint(h2), &pos);
                 target = NONE32;
             } else {
-                target = lookup_exact(c, c->nw, h2, &pos);
+                target = lookup_exact(c, nw, h2, &pos);
                 found = target != NONE32;
             }
             if (!found) {
@@ -687,7 +808,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
                     break;
                 }
                 target = (uint32_t)c->nstates;
-                if (add_state(c, c->nw, h2, pos, (uint32_t)head) < 0) { Py_XDECREF(err); return NULL; }
+                if (add_state(c, nw, h2, pos, (uint32_t)head) < 0) { Py_XDECREF(err); return NULL; }
                 /* bounds */
                 const int32_t *q = b + 2 + 2 * b[1];
                 q += 1 + q[0];
@@ -695,7 +816,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
                 int32_t ng = *q++;
                 for (int32_t k = 0; k < ng; k++, q += 2) {
                     int32_t p = q[0];
-                    uint64_t tot = place_total(c, c->nw, p);
+                    uint64_t tot = place_total(c, nw, p);
                     if (tot > c->bounds[p]) c->bounds[p] = tot;
                 }
             }
@@ -710,13 +831,15 @@ static PyObject *Core_run(Core *c, PyObject *args) {
             c->status = ST_ERROR;
             break;
         }
-        if (c->keep) c->succ_off[head + 1] = c->nsucc;
+        if (c->keep) {
+            if (grow_u64(&c->succ_off, &c->succ_off_cap, head + 2) < 0) return NULL;
+            c->succ_off[head + 1] = c->nsucc;
+        }
         if (n == 0) {
             if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return NULL;
             c->dead[c->ndead++] = (uint32_t)head;
         }
         c->head = head + 1;
-        if (c->keep && grow_u64(&c->succ_off, &c->succ_off_cap, c->head + 2) < 0) return NULL;
         if (c->compact) release_chunks(c);
     }
     if (c->status == ST_RUNNING && c->head >= c->nstates) c->status = ST_DONE;
@@ -729,10 +852,11 @@ static PyObject *Core_run(Core *c, PyObject *args) {
 static int state_record(Core *c, uint64_t s, uint64_t *dst);
 
 /* successor of rec by binding u, or -1 if u is not enabled (no model errors here) */
-static int successor_of(Core *c, const uint64_t *rec, uint64_t h, int32_t u, uint64_t *out, uint64_t *hout) {
+static int successor_of(Core *c, const uint64_t *rec, const uint32_t *cnt, uint64_t h, int32_t u, uint64_t *out,
+                        uint64_t *hout) {
     int32_t oslot;
     uint64_t oval;
-    int r = fire(c, rec, h, c->bind + c->bind_off[u], out, hout, &oslot, &oval);
+    int r = fire(c, rec, cnt, h, c->bind + c->bind_off[u], out, hout, &oslot, &oval);
     if (r) {
         PyErr_SetString(PyExc_RuntimeError, "replay overflow");
         return -1;
@@ -743,26 +867,53 @@ static int successor_of(Core *c, const uint64_t *rec, uint64_t h, int32_t u, uin
 /* first binding from the marking in src_rec leading to hash fp (and record target if exact) */
 static int64_t first_edge_rec(Core *c, const uint64_t *src, uint64_t fp, const uint8_t *target_rec,
                              uint64_t *out) {
+    uint32_t *cnt = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(c->nslots ? c->nslots : 1));
+    uint64_t *nz = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(c->mw ? c->mw : 1));
+    if (!cnt || !nz) { free(cnt); free(nz); PyErr_NoMemory(); return -2; }
+    unpack_plain(c, src, cnt, nz);
     uint64_t h = full_hash(c, src);
     PyObject *err = NULL;
-    /* enabled() writes into c->buf; keep our own copy since callers may nest */
-    int64_t n = enabled(c, src, &err);
-    if (n < 0) return -2;
+    int64_t n = enabled(c, cnt, nz, src, &err);
+    free(nz);
+    if (n < 0) { free(cnt); return -2; }
     Py_XDECREF(err);
+    /* enabled() writes into c->buf: keep a copy */
     int32_t *bufcopy = (int32_t *)malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
-    if (!bufcopy) { PyErr_NoMemory(); return -2; }
+    if (!bufcopy) { free(cnt); PyErr_NoMemory(); return -2; }
     memcpy(bufcopy, c->buf, sizeof(int32_t) * (size_t)n);
     for (int64_t i = 0; i < n; i++) {
         uint64_t h2;
-        if (successor_of(c, src, h, bufcopy[i], out, &h2) < 0) { free(bufcopy); return -2; }
+        if (successor_of(c, src, cnt, h, bufcopy[i], out, &h2) < 0) { free(bufcopy); free(cnt); return -2; }
         if (fingerprint(h2) != fp) continue;
         if (target_rec && memcmp(out, target_rec, (size_t)c->rec_bytes) != 0) continue;
         int64_t u = bufcopy[i];
         free(bufcopy);
+        free(cnt);
         return u;
     }
     free(bufcopy);
+    free(cnt);
     return -1;
+}
+
+#define RCACHE_BITS 18
+
+/* compact mode: a direct-mapped cache of replayed records (a sequential scan
+   of the states finds each parent there) */
+static uint64_t *rcache_slot(Core *c, uint64_t s, int *hit) {
+    if (!c->rkeys) {
+        c->rkeys = (uint64_t *)calloc((size_t)1 << RCACHE_BITS, sizeof(uint64_t));
+        c->rrecs = (uint64_t *)calloc(((size_t)1 << RCACHE_BITS) * (size_t)c->nwords, sizeof(uint64_t));
+        c->rwords = c->nwords;
+        if (!c->rkeys || !c->rrecs) {
+            free(c->rkeys); free(c->rrecs); c->rkeys = NULL; c->rrecs = NULL;
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    uint64_t i = (fmix64(s) >> 7) & (((uint64_t)1 << RCACHE_BITS) - 1);
+    *hit = c->rkeys[i] == s + 1;
+    return c->rrecs + i * (uint64_t)c->rwords;
 }
 
 static int state_record(Core *c, uint64_t s, uint64_t *dst) {
@@ -770,18 +921,41 @@ static int state_record(Core *c, uint64_t s, uint64_t *dst) {
         load(c, s, dst);
         return 0;
     }
-    /* compact mode: replay the path of parents */
+    if (c->rkeys && c->rwords != c->nwords) {  /* widened since: drop the cache */
+        free(c->rkeys); free(c->rrecs); c->rkeys = NULL; c->rrecs = NULL;
+    }
+    int hit;
+    uint64_t *slot = rcache_slot(c, s, &hit);
+    if (!slot) return -1;
+    if (hit) {
+        memcpy(dst, slot, sizeof(uint64_t) * (size_t)c->nwords);
+        return 0;
+    }
+    /* replay from the nearest ancestor whose record is known */
     uint64_t depth = 0;
     uint64_t x = s;
-    while (x != 0 && !has_record(c, x)) { x = c->parent[x]; depth++; }
+    for (;;) {
+        if (x == 0 || has_record(c, x)) break;
+        if (x != s) {
+            uint64_t *sl = rcache_slot(c, x, &hit);
+            if (!sl) return -1;
+            if (hit) break;
+        }
+        x = c->parent[x];
+        depth++;
+    }
     uint64_t *chain = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(depth + 1));
     uint64_t *a = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
     if (!chain || !a) { free(chain); free(a); PyErr_NoMemory(); return -1; }
     uint64_t k = depth;
-    x = s;
-    while (x != 0 && !has_record(c, x)) { chain[--k] = x; x = c->parent[x]; }
-    if (x == 0 && !has_record(c, 0)) memcpy(dst, c->root, sizeof(uint64_t) * (size_t)c->nwords);
-    else load(c, x, dst);
+    uint64_t y = s;
+    while (y != x) { chain[--k] = y; y = c->parent[y]; }
+    if (has_record(c, x)) load(c, x, dst);
+    else if (x == 0) memcpy(dst, c->root, sizeof(uint64_t) * (size_t)c->nwords);
+    else {
+        uint64_t *sl = rcache_slot(c, x, &hit);
+        memcpy(dst, sl, sizeof(uint64_t) * (size_t)c->nwords);
+    }
     for (uint64_t i = 0; i < depth; i++) {
         int64_t u = first_edge_rec(c, dst, c->fps[chain[i]], NULL, a);
         if (u < 0) {
@@ -790,6 +964,11 @@ static int state_record(Core *c, uint64_t s, uint64_t *dst) {
             return -1;
         }
         memcpy(dst, a, sizeof(uint64_t) * (size_t)c->nwords);
+        uint64_t *sl = rcache_slot(c, chain[i], &hit);
+        if (sl) {
+            memcpy(sl, dst, sizeof(uint64_t) * (size_t)c->nwords);
+            c->rkeys[(fmix64(chain[i]) >> 7) & (((uint64_t)1 << RCACHE_BITS) - 1)] = chain[i] + 1;
+        }
     }
     free(chain);
     free(a);
@@ -881,7 +1060,7 @@ static PyObject *Core_lookup(Core *c, PyObject *args) {
         put(c, r, i, v);
     }
     Py_DECREF(fast);
-    uint64_t h = full_hash(c, r);
+    uint64_t h = word_hash(c, r);
     uint64_t pos;
     long long result = -1;
     if (c->compact) {
@@ -1102,6 +1281,35 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     c->cur = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
     c->nw = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
     c->tmp = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
+    c->cnt = (uint32_t *)calloc((size_t)(nslots > 0 ? nslots : 1), sizeof(uint32_t));
+    if (!c->cnt) { PyErr_NoMemory(); return -1; }
+    /* small nets: bindings checked against bit sets of non-zero counters */
+    c->mw = (nslots > 0 && nslots <= 64 * MASK_WORDS_MAX) ? (nslots + 63) / 64 : 0;
+    c->nz = (uint64_t *)calloc((size_t)(c->mw ? c->mw : 1), sizeof(uint64_t));
+    if (!c->nz) { PyErr_NoMemory(); return -1; }
+    if (c->mw) {
+        c->bmask = (uint64_t *)calloc((size_t)c->nbind * 2 * (size_t)c->mw + 1, sizeof(uint64_t));
+        c->bsimple = (uint8_t *)calloc((size_t)c->nbind + 1, 1);
+        if (!c->bmask || !c->bsimple) { PyErr_NoMemory(); return -1; }
+        for (int32_t u = 0; u < c->nbind; u++) {
+            const int32_t *b = c->bind + c->bind_off[u];
+            uint64_t *m = c->bmask + (uint64_t)u * 2 * (uint64_t)c->mw;
+            int simple = 1;
+            int32_t nn = b[1];
+            const int32_t *q = b + 2;
+            for (int32_t i = 0; i < nn; i++, q += 2) {
+                if (q[0] < 0 || q[0] >= nslots) { PyErr_SetString(PyExc_ValueError, "bad slot"); return -1; }
+                m[q[0] >> 6] |= 1ULL << (q[0] & 63);
+                if (q[1] != 1) simple = 0;
+            }
+            nn = *q++;
+            for (int32_t i = 0; i < nn; i++, q++) {
+                if (q[0] < 0 || q[0] >= nslots) { PyErr_SetString(PyExc_ValueError, "bad slot"); return -1; }
+                m[c->mw + (q[0] >> 6)] |= 1ULL << (q[0] & 63);
+            }
+            c->bsimple[u] = (uint8_t)simple;
+        }
+    }
     c->bounds = (uint64_t *)calloc((size_t)(nplaces ? nplaces : 1), sizeof(uint64_t));
     c->fired = (uint8_t *)calloc((size_t)(ntrans ? ntrans : 1), 1);
     if (!c->cur || !c->nw || !c->tmp || !c->bounds || !c->fired) { PyErr_NoMemory(); return -1; }
@@ -1114,7 +1322,7 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
         if (!c->root) { PyErr_NoMemory(); return -1; }
         memcpy(c->root, c->nw, sizeof(uint64_t) * (size_t)c->nwords);
     }
-    uint64_t h = full_hash(c, c->nw);
+    uint64_t h = compact ? full_hash(c, c->nw) : word_hash(c, c->nw);
     uint64_t pos = 0;
     if (compact) lookup_compact(c, fingerprint(h), &pos);
     else lookup_exact(c, c->nw, h, &pos);
@@ -1134,7 +1342,8 @@ static void Core_dealloc(Core *c) {
     for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) free(c->chunks[k]);
     free(c->chunks); free(c->root); free(c->parent); free(c->table); free(c->tags); free(c->fptable);
     free(c->fps); free(c->dead); free(c->bounds); free(c->fired); free(c->succ_off); free(c->succ);
-    free(c->cur); free(c->nw); free(c->tmp); free(c->buf);
+    free(c->cur); free(c->nw); free(c->tmp); free(c->buf); free(c->cnt); free(c->sbuf); free(c->shash);
+    free(c->nz); free(c->bmask); free(c->bsimple); free(c->rkeys); free(c->rrecs);
     Py_XDECREF(c->slot_values);
     Py_XDECREF(c->delegate);
     Py_XDECREF(c->error);

@@ -258,6 +258,8 @@ class _Unfolder:
             self.search(depth + 1, path + [slot])
             if len(prog) == at + 3:
                 del prog[at:]           # nothing below: drop the test
+            elif len(prog) == at + 5 and prog[at + 3] == OP_BIND:
+                del prog[at:at + 3]     # one binding below: its own check covers the test
             else:
                 prog[at + 2] = len(prog)
 
