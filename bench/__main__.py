@@ -5,6 +5,7 @@
     python -m bench --json out.json       # the same figures, machine-readable
     python -m bench --only Philosophers   # cases whose name contains a word
     python -m bench --large               # adds the 10^6-state nets (minutes, GBs)
+    python -m bench --from-json out.json  # the table and doc again from saved figures
 
 For every net of the suite (the example models, the two protocol models at
 two sizes each, the Model Checking Contest nets of bench/mcc) the state
@@ -380,6 +381,10 @@ def _spin(n: int, timeout: float) -> dict:
 def _machine() -> dict:
     info = {"python": platform.python_version(), "platform": platform.platform()}
     try:
+        info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        pass
+    try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
         for key in ("Model name", "CPU(s)", "Thread(s) per core", "CPU max MHz"):
             m = re.search(rf"^{re.escape(key)}:\s*(.+)$", lscpu, re.M)
@@ -511,8 +516,13 @@ def run(args) -> dict:
                     row["ratio"] = (ours["states_per_second"] or 0) / (sp["states_per_second"] or 1)
             spin_rows.append(row)
             shutil.rmtree(tmp.parent, ignore_errors=True)
+    machine = _machine()
+    try:
+        machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        pass
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": _machine(), "mode": "quick" if args.quick else "large" if args.large else "full",
+            "machine": machine, "mode": "quick" if args.quick else "large" if args.large else "full",
             "snakes_timeout": args.snakes_timeout, "rows": rows, "spin": spin_rows}
 
 
@@ -633,6 +643,8 @@ def write_doc(result: dict, path: Path) -> None:
         f"- machine: {cpu}, {m.get('CPU(s)', '?')} CPU(s) (lscpu), shared with other work; runs under `nice`",
         f"- Python {m['python']}, SNAKES {m.get('snakes')}, {m.get('spin') or 'Spin not installed'}",
         f"- SNAKES time-out per net: {result['snakes_timeout']:.0f} s",
+        f"- load average (1, 5, 15 min) at the end of the run: {m.get('load_average_at_end', '?')} — other "
+        "work shared the 2 cores, so times are noisy; ratios within one run are the meaningful figures",
         "",
         "Columns: *pv* is protoverify through `protoverify.explore.explore`; seconds are the",
         "exploration's wall clock (loading excluded); *peak* is the process's peak resident memory;",
@@ -662,6 +674,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-snakes", action="store_true")
     ap.add_argument("--no-spin", action="store_true")
     ap.add_argument("--no-doc", action="store_true", help="do not write docs/performance-suite.md")
+    ap.add_argument("--from-json", metavar="FILE", help="print (and write the doc) from figures saved by --json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -669,7 +682,10 @@ def main(argv=None) -> int:
         return 0
     if args.snakes_timeout is None:
         args.snakes_timeout = 20.0 if args.quick else 120.0
-    result = run(args)
+    if args.from_json:
+        result = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+    else:
+        result = run(args)
     print(render(result), end="")
     print()
     for line in summary(result):
