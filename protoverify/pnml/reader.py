@@ -467,6 +467,11 @@ class _Importer:
         if not st.children:
             self.fail("PV803", st, what=f"the type of place `{pid}`", missing="a sort")
         sort = self.sort(st.children[0])
+
+        def no_variables(vid: str, at: Node) -> str:
+            self.unsupported(at, "a variable in an initial marking", "initial markings are constant")
+            return ""  # pragma: no cover
+        self.var_name = no_variables
         init = node.find("hlinitialMarking")
         text = ""
         if init is not None:
