@@ -1060,14 +1060,17 @@ static PyObject *Core_lookup(Core *c, PyObject *args) {
         put(c, r, i, v);
     }
     Py_DECREF(fast);
-    uint64_t h = word_hash(c, r);
     uint64_t pos;
     long long result = -1;
     if (c->compact) {
-        PyErr_SetString(PyExc_RuntimeError, "no index of markings in compact mode");
+        /* the table holds no state numbers: scan the fingerprints (slow, for occasional use) */
+        uint64_t fp = fingerprint(full_hash(c, r));
         free(r);
-        return NULL;
+        for (uint64_t s = 0; s < c->nstates; s++)
+            if (c->fps[s] == fp) return PyLong_FromUnsignedLongLong(s);
+        return PyLong_FromLong(-1);
     }
+    uint64_t h = word_hash(c, r);
     uint32_t s = lookup_exact(c, r, h, &pos);
     if (s != NONE32) result = s;
     free(r);
