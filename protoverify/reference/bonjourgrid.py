@@ -213,9 +213,18 @@ class BonjourGridNode:
         return True
 
     def on_crash(self) -> None:
-        """The machine fails (fault injection): only a coordinator's failure is a protocol step."""
-        if isinstance(self.role, _Coordinator) and self.role.active:
-            self.event("coordinator_crashed", app=self.role.app)
+        """The machine fails (fault injection).  A coordinator's failure is a protocol step (B6); the
+        others are recorded too, with the role the machine had, so that a trace says what went down
+        (conformance needs it: a silent crash could be any machine at any time)."""
+        role = self.role
+        if isinstance(role, _Coordinator) and role.active:
+            self.event("coordinator_crashed", app=role.app)
+        elif isinstance(role, _Worker) and role.active:
+            self.event("worker_crashed", app=role.app, coordinator=role.coordinator)
+        elif isinstance(role, _Replica) and role.active:
+            self.event("replica_crashed", app=role.app, coordinator=role.coordinator)
+        else:
+            self.event("machine_crashed")
 
     # -- helpers shared by the roles ------------------------------------------------------
 
