@@ -397,6 +397,14 @@ def _machine() -> dict:
         info["snakes"] = snakes.version
     except Exception:  # noqa: BLE001 - optional
         info["snakes"] = None
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "protoverify"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        info["protoverify_tree"] = head + (" with uncommitted changes in protoverify/" if dirty else "")
+    except OSError:
+        pass
     spin = shutil.which("spin")
     if spin:
         v = subprocess.run([spin, "-V"], capture_output=True, text=True).stdout.strip()
@@ -642,6 +650,7 @@ def write_doc(result: dict, path: Path) -> None:
                                          else ""),
         f"- machine: {cpu}, {m.get('CPU(s)', '?')} CPU(s) (lscpu), shared with other work; runs under `nice`",
         f"- Python {m['python']}, SNAKES {m.get('snakes')}, {m.get('spin') or 'Spin not installed'}",
+        f"- protoverify: commit {m.get('protoverify_tree', '?')}",
         f"- SNAKES time-out per net: {result['snakes_timeout']:.0f} s",
         f"- load average (1, 5, 15 min) at the end of the run: {m.get('load_average_at_end', '?')} — other "
         "work shared the 2 cores, so times are noisy; ratios within one run are the meaningful figures",
