@@ -79,15 +79,6 @@ _ALL = [
     Message("PV806", "pnml-bad-value", "{what}: expected {expected}, found `{found}`"),
     Message("PV807", "pnml-duplicate-id", "the id `{id}` is already used (line {first})"),
     Message("PV808", "pnml-not-expressible", "{what} cannot be written as {target}: {why}"),
-    # PNML import and export
-    Message("PV801", "pnml-bad-xml", "{problem}"),
-    Message("PV802", "pnml-unexpected-element", "expected {expected}, found {found}"),
-    Message("PV803", "pnml-missing", "{what} lacks {missing}"),
-    Message("PV804", "pnml-unknown-reference", "{what} refers to `{ref}`, which the file does not declare"),
-    Message("PV805", "pnml-unsupported", "{construct} is not supported: {why}"),
-    Message("PV806", "pnml-bad-value", "{what}: expected {expected}, found `{found}`"),
-    Message("PV807", "pnml-duplicate-id", "the id `{id}` is already used (line {first})"),
-    Message("PV808", "pnml-not-expressible", "{what} cannot be written as {target}: {why}"),
 ]
 
 MESSAGES: dict[str, Message] = {m.code: m for m in _ALL}
