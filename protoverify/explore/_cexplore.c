@@ -43,6 +43,8 @@
 #define CHUNK ((uint64_t)1 << CHUNK_BITS)
 #define NONE32 0xFFFFFFFFu
 #define MASK_WORDS_MAX 2
+#define TRIGGER_MIN_TRANS 16
+#define TRIGGER_MAX_WORDS (1 << 20)
 
 enum { OP_TEST = 0, OP_BIND = 1, OP_END = 2 };
 enum { ST_RUNNING = 0, ST_DONE = 1, ST_LIMIT = 2, ST_ERROR = 3 };
@@ -65,6 +67,10 @@ typedef struct {
     int64_t *bind_off;
     int32_t *trap;
     int32_t *trap_start;          /* ntrans + 1 offsets into trap */
+    uint64_t *tbits;              /* per place (and one more: none): bit set of the transitions it triggers */
+    uint8_t *ptrig_any;
+    uint64_t *tacc;
+    int32_t twords;
     uint32_t *initial;
     uint64_t *R;
     uint64_t C0;
@@ -602,10 +608,58 @@ static int push_buf(Core *c, uint64_t n, int32_t u) {
  * Python code reported a model error, *err receives it (a new reference) and
  * the bindings before it are listed.
  */
+static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, const uint64_t *rec, PyObject **err,
+                          const int32_t *cand, int32_t ncand, uint64_t *nout);
+
+/*
+ * Nets with many transitions: only those whose trigger place (the place of
+ * their first input pattern, which every binding needs a token of) is
+ * marked are looked at, in increasing order.
+ */
+static int32_t candidates(Core *c, const uint32_t *cnt, int32_t *out) {
+    const int32_t tw = c->twords;
+    uint64_t *acc = c->tacc;
+    memcpy(acc, c->tbits + (uint64_t)c->nplaces * tw, sizeof(uint64_t) * (size_t)tw);  /* always looked at */
+    for (int32_t p = 0; p < c->nplaces; p++) {
+        if (!c->ptrig_any[p]) continue;
+        int marked = 0;
+        for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
+            if (cnt[s]) { marked = 1; break; }
+        if (!marked) continue;
+        const uint64_t *b = c->tbits + (uint64_t)p * tw;
+        for (int32_t w = 0; w < tw; w++) acc[w] |= b[w];
+    }
+    int32_t k = 0;
+    for (int32_t w = 0; w < tw; w++) {
+        uint64_t x = acc[w];
+        while (x) {
+            out[k++] = w * 64 + __builtin_ctzll(x);
+            x &= x - 1;
+        }
+    }
+    return k;
+}
+
 static int64_t enabled(Core *c, const uint32_t *cnt, const uint64_t *nz, const uint64_t *rec, PyObject **err) {
     uint64_t n = 0;
     *err = NULL;
-    for (int32_t t = 0; t < c->ntrans; t++) {
+    int32_t ncand = c->ntrans;
+    int32_t *cand = NULL;
+    if (c->tbits) {
+        cand = (int32_t *)malloc(sizeof(int32_t) * (size_t)(c->ntrans ? c->ntrans : 1));
+        if (!cand) { PyErr_NoMemory(); return -1; }
+        ncand = candidates(c, cnt, cand);
+    }
+    int64_t result = enabled_in(c, cnt, nz, rec, err, cand, ncand, &n);
+    free(cand);
+    return result < 0 ? -1 : (int64_t)n;
+}
+
+static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, const uint64_t *rec, PyObject **err,
+                          const int32_t *cand, int32_t ncand, uint64_t *nout) {
+    uint64_t n = 0;
+    for (int32_t ci = 0; ci < ncand; ci++) {
+        int32_t t = cand ? cand[ci] : ci;
         /* traps first: any holding hands the transition to Python */
         int32_t lo = c->trap_start[t], hi = c->trap_start[t + 1];
         int trapped = 0;
@@ -640,7 +694,8 @@ static int64_t enabled(Core *c, const uint32_t *cnt, const uint64_t *nz, const u
                 Py_INCREF(e);
                 *err = e;
                 Py_DECREF(res);
-                return (int64_t)n;
+                *nout = n;
+                return 0;
             }
             Py_DECREF(res);
             continue;
@@ -666,7 +721,8 @@ static int64_t enabled(Core *c, const uint32_t *cnt, const uint64_t *nz, const u
             }
         }
     }
-    return (int64_t)n;
+    *nout = n;
+    return 0;
 }
 
 /*
@@ -1209,15 +1265,15 @@ static int copy_buffer(PyObject *obj, void **dst, Py_ssize_t itemsize, Py_ssize_
 static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"nslots", "nplaces", "ntrans", "slot_place", "place_range", "prog", "prog_start",
                              "bind", "bind_off", "trap", "trap_start", "initial", "slot_values", "delegate",
-                             "limit", "keep", "compact", "seed", NULL};
+                             "limit", "keep", "compact", "seed", "trigger", NULL};
     int nslots, nplaces, ntrans, keep, compact;
     PyObject *slot_place, *place_range, *prog, *prog_start, *bind, *bind_off, *trap, *trap_start, *initial;
-    PyObject *slot_values, *delegate;
+    PyObject *slot_values, *delegate, *trigger = NULL;
     unsigned long long limit, seed;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iiiOOOOOOOOOO!OKppK", kwlist, &nslots, &nplaces, &ntrans,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iiiOOOOOOOOOO!OKppK|O", kwlist, &nslots, &nplaces, &ntrans,
                                      &slot_place, &place_range, &prog, &prog_start, &bind, &bind_off, &trap,
                                      &trap_start, &initial, &PyList_Type, &slot_values, &delegate, &limit, &keep,
-                                     &compact, &seed))
+                                     &compact, &seed, &trigger))
         return -1;
     if (nslots < 0 || nplaces < 0 || ntrans < 0) {
         PyErr_SetString(PyExc_ValueError, "negative size");
@@ -1258,6 +1314,25 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     if (copy_buffer(trap_start, (void **)&c->trap_start, 4, &cnt, "trap_start") < 0) return -1;
     if (copy_buffer(initial, (void **)&c->initial, 4, &cnt, "initial") < 0) return -1;
     if (cnt != nslots) { PyErr_SetString(PyExc_ValueError, "initial: one count per slot"); return -1; }
+    c->twords = (ntrans + 63) / 64;
+    if (trigger && trigger != Py_None && ntrans > TRIGGER_MIN_TRANS
+            && ((uint64_t)nplaces + 1) * (uint64_t)c->twords <= TRIGGER_MAX_WORDS) {
+        int32_t *trig = NULL;
+        if (copy_buffer(trigger, (void **)&trig, 4, &cnt, "trigger") < 0) return -1;
+        if (cnt != ntrans) { free(trig); PyErr_SetString(PyExc_ValueError, "trigger: one per transition"); return -1; }
+        c->tbits = (uint64_t *)calloc(((size_t)nplaces + 1) * (size_t)c->twords, sizeof(uint64_t));
+        c->ptrig_any = (uint8_t *)calloc((size_t)nplaces + 1, 1);
+        c->tacc = (uint64_t *)calloc((size_t)c->twords, sizeof(uint64_t));
+        if (!c->tbits || !c->ptrig_any || !c->tacc) { free(trig); PyErr_NoMemory(); return -1; }
+        for (int32_t t = 0; t < ntrans; t++) {
+            int32_t p = trig[t];
+            if (p < -1 || p >= nplaces) { free(trig); PyErr_SetString(PyExc_ValueError, "bad trigger"); return -1; }
+            if (p < 0) p = nplaces;
+            c->tbits[(uint64_t)p * c->twords + (t >> 6)] |= 1ULL << (t & 63);
+            c->ptrig_any[p] = 1;
+        }
+        free(trig);
+    }
     Py_INCREF(slot_values);
     c->slot_values = slot_values;
     Py_INCREF(delegate);
@@ -1347,6 +1422,7 @@ static void Core_dealloc(Core *c) {
     free(c->fps); free(c->dead); free(c->bounds); free(c->fired); free(c->succ_off); free(c->succ);
     free(c->cur); free(c->nw); free(c->tmp); free(c->buf); free(c->cnt); free(c->sbuf); free(c->shash);
     free(c->nz); free(c->bmask); free(c->bsimple); free(c->rkeys); free(c->rrecs);
+    free(c->tbits); free(c->ptrig_any); free(c->tacc);
     Py_XDECREF(c->slot_values);
     Py_XDECREF(c->delegate);
     Py_XDECREF(c->error);

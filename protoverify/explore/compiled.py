@@ -130,7 +130,7 @@ def _flatten(u: Unfolding) -> dict:
     place_range = array("i")
     for lo, hi in u.place_range:
         place_range.extend((lo, hi))
-    return dict(nslots=u.nslots, nplaces=len(u.place_range), ntrans=len(u.programs),
+    return dict(nslots=u.nslots, nplaces=len(u.place_range), ntrans=len(u.programs), trigger=array("i", u.trigger),
                 slot_place=array("i", u.slot_place), place_range=place_range, prog=prog, prog_start=prog_start,
                 bind=bind, bind_off=bind_off, trap=trap, trap_start=trap_start,
                 initial=array("I", u.initial), slot_values=list(u.slot_value))
@@ -177,7 +177,7 @@ class PyCore:
     """
 
     def __init__(self, *, nslots, nplaces, ntrans, slot_place, place_range, prog, prog_start, bind, bind_off,
-                 trap, trap_start, initial, slot_values, delegate, limit, keep, compact, seed=0):
+                 trap, trap_start, initial, slot_values, delegate, limit, keep, compact, seed=0, trigger=None):
         if compact:
             raise ValueError("PyCore does not do hash compaction")
         self.nslots, self.nplaces, self.ntrans = nslots, nplaces, ntrans

@@ -116,6 +116,7 @@ class Unfolding:
     programs: list            # per transition: list of ints (see above)
     traps: list               # per transition: list of Trap
     binding_index: dict       # (transition, env) -> binding number
+    trigger: list | None = None  # per transition: a place every binding needs a token of, or -1
 
     @property
     def nslots(self) -> int:
@@ -180,7 +181,32 @@ def unfold(net: ir.Net, compiled: list[CompiledTransition] | None = None, *,
             _Unfolder(u, ct, work, max_bindings).run()
     except RecursionError:
         raise CannotUnfold("expression nesting too deep to evaluate while unfolding") from None
+    u.trigger = [_trigger(u, t) for t in range(len(compiled))]
     return u
+
+
+def _trigger(u: Unfolding, t: int) -> int:
+    """A place every binding and every trap of transition ``t`` needs a token in, or -1.
+
+    The explorer looks at ``t`` only in markings where that place is marked.
+    """
+    prog = u.programs[t]
+    common: set | None = None
+    i = 0
+    while prog[i] != OP_END:
+        if prog[i] == OP_TEST:
+            i += 3
+            continue
+        b = u.bindings[prog[i + 1]]
+        places = {u.slot_place[s] for s, n in b.need if n > 0}
+        common = places if common is None else common & places
+        i += 2
+    for trap in u.traps[t]:
+        places = {u.slot_place[s] for s, n in trap.ge if n > 0} | set(trap.nonempty)
+        common = places if common is None else common & places
+    if not common:
+        return -1
+    return min(common)
 
 
 class _Unfolder:
