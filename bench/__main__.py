@@ -119,13 +119,18 @@ def _worker(spec: dict) -> dict:
         space = explore(net, max_states=10**9)
         secs = time.perf_counter() - t0
         out = {"states": space.states, "edges": space.edges, "dead": space.dead_markings}
+        # what the explorer says about itself, where it says it (names vary across versions)
+        own = getattr(space, "bytes_per_state", None)
         stats = getattr(space, "stats", None)
-        own = getattr(stats, "bytes_per_state", None) if stats is not None else None
+        if callable(own):
+            own = own()
+        if own is None and isinstance(stats, dict):
+            own = stats.get("bytes_per_state")
         if own is not None:
             out["own_bytes_per_state"] = own
-        engine = getattr(stats, "engine", None) if stats is not None else None
-        if engine is not None:
-            out["engine"] = str(engine)
+        which = getattr(space, "explorer", None) or (stats.get("backend") if isinstance(stats, dict) else None)
+        if which is not None:
+            out["explorer"] = str(which)
     else:
         import snakes_oracle as so
         if case["snakes"] == "oracle":
@@ -625,6 +630,13 @@ def summary(result: dict) -> list[str]:
         mem = [r["memory_ratio"] for r in big if "memory_ratio" in r]
         if mem:
             out.append(f"SNAKES/protoverify bytes per state on those nets: min {min(mem):.1f}×, max {max(mem):.1f}×")
+    used: dict[str, int] = {}
+    for r in result["rows"]:
+        if r["protoverify"]["status"] == "ok":
+            name = r["protoverify"].get("explorer", "not reported")
+            used[name] = used.get(name, 0) + 1
+    if used:
+        out.append("protoverify explorer used: " + ", ".join(f"{k} on {v} nets" for k, v in sorted(used.items())))
     bad = [r["case"] for r in result["rows"] if r["problems"]]
     out.append("counts: " + ("all agree (published figures and SNAKES where it finished)" if not bad else
                              "MISMATCH in " + ", ".join(bad)))
