@@ -100,6 +100,19 @@ class BonjourGridConfig:
     end_grace: float = 5.0             # the final record (status done/failed) stays this long
     give_up_after: float | None = None  # a coordinator without any worker this long reports failed
                                         # (None: it waits forever; see the liveness caveat, PROTOCOLS 1.6)
+    bugs: frozenset = frozenset()       # TEST ONLY: deliberate mistakes (see BUGS) for implementation
+                                        # mutation testing; never set outside tests
+
+
+#: The deliberate mistakes ``BonjourGridConfig.bugs`` can switch on (tests/conform/test_implementation_bugs.py).
+BUGS = {
+    "double_reserve": "a reserved machine accepts a second request (no first-request arbitration)",
+    "count_unconfirmed": "the coordinator counts a worker when it sends the request, before the confirmation",
+    "eager_takeover": "a replica takes over as soon as one sync is missing, without probing the coordinator "
+                      "or looking at its record",
+    "release_before_end": "the coordinator frees its workers before announcing the end with its status",
+    "replica_as_worker": "a confirmed replica is also counted as a worker",
+}
 
 
 @dataclass(frozen=True)
@@ -308,7 +321,7 @@ class BonjourGridNode:
             self.send(sender, {"t": "bg.refuse", "app": app, "req": req})
             return
         self.answered[req] = None
-        if role is not None:
+        if role is not None and "double_reserve" not in self.cfg.bugs:
             self.event("request_refused", app=app, coordinator=sender, worker=self.address)
             self.send(sender, {"t": "bg.refuse", "app": app, "req": req})
             return
@@ -492,6 +505,12 @@ class _Coordinator(_Role):
         if not self.active:
             return
         node = self.node
+        if "release_before_end" in node.cfg.bugs and not getattr(self, "_bug_released", False):
+            self._bug_released = True  # free everyone first, announce a second later
+            for addr, req in [*self.counted.items(), *self.expected.items(), *self.backups.items()]:
+                node.send(addr, {"t": "bg.release", "app": self.app, "req": req, "epoch": self.epoch})
+            node.t.call_later(1.0, lambda: self.end(status))
+            return
         node.event("app_finished", app=self.app, status=status)
         node.finished[self.app] = (status, self.epoch)
         self._publish(status)
@@ -602,6 +621,8 @@ class _Coordinator(_Role):
         self.asked[role] += 1
         if role == "worker":
             node.event("worker_requested", app=self.app, worker=addr)
+            if "count_unconfirmed" in node.cfg.bugs:
+                self._count(addr, req)
         self._send_request(req)
 
     def _send_request(self, req: str) -> None:
@@ -637,9 +658,13 @@ class _Coordinator(_Role):
         p = self.pending.get(req)
         if p is not None and p.addr == sender:
             self._forget(req)
-            if p.role == "worker" and len(self.counted) + len(self.expected) < self.wanted:
+            if p.role == "worker" and self.counted.get(sender) == req:
+                pass  # counted already (only with the test-only bug count_unconfirmed)
+            elif p.role == "worker" and len(self.counted) + len(self.expected) < self.wanted:
                 self._count(sender, req)
             elif p.role == "replica" and len(self.backups) < self.node.cfg.replicas:
+                if "replica_as_worker" in self.node.cfg.bugs and len(self.counted) < self.wanted:
+                    self._count(sender, req)
                 self.backups[sender] = req
                 self.backup_heard[sender] = self.node.t.now()
                 self._publish("running")
@@ -889,8 +914,12 @@ class _Replica(_Attached):
         cfg, now = self.node.cfg, self.node.t.now()
         if self.failed_at is not None:
             return
-        if now - self.heard <= cfg.replica_timeout:
+        patience = cfg.heartbeat * 1.5 if "eager_takeover" in cfg.bugs else cfg.replica_timeout
+        if now - self.heard <= patience:
             self.suspected, self.probes = False, 0
+            return
+        if "eager_takeover" in cfg.bugs:
+            self._failure_confirmed()
             return
         if self.coordinator_visible():
             # its record is fresh but its syncs stopped: remind it of us (it releases replicas it dropped)
@@ -937,7 +966,7 @@ class _Replica(_Attached):
         self.later(rank * self.node.cfg.takeover_slot, lambda: self._take_over(old_epoch))
 
     def _take_over(self, old_epoch: int) -> None:
-        if self.epoch != old_epoch or self.coordinator_visible():
+        if self.epoch != old_epoch or (self.coordinator_visible() and "eager_takeover" not in self.node.cfg.bugs):
             self.failed_at = None  # a newer coordinator appeared meanwhile: stay its replica
             return
         cfg = self.node.cfg
