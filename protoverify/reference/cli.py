@@ -169,7 +169,9 @@ def experiment(protocol: str, seeds: int, jobs: int, quick: bool) -> None:
                  submissions every 60/120/240/480 s on average; without faults, with
                  coordinators crashing (replicas take over), with any machine crashing.
     pastrygrid:  200 nodes, 100 applications, every machine failing with probability
-                 20%, 40%, 80% for 600 s (needs protoverify.reference.pastrygrid.run_pastrygrid).
+                 20%, 40%, 80% for 600 s; delays against each application's critical path.
+                 (bench/pastrygrid_experiment.py compares with fault-free runs instead:
+                 the table in docs/experiments.md.)
     """
     from .experiments import bonjourgrid_settings, pastrygrid_settings, render_table, run_settings
     protocols = ["bonjourgrid", "pastrygrid"] if protocol == "all" else [protocol]

@@ -106,7 +106,7 @@ def render_table(results: list[tuple[Setting, list[dict], float]]) -> str:
     """A Markdown table: one row per setting, figures over all seeds."""
     lines = ["| faults | gap between submissions | runs | apps done / failed / lost / unfinished | "
              "delayed (> threshold) | delay of delayed apps: median / mean / max (s) | "
-             "coordinator crashes / takeovers per run |",
+             "crashes / takeovers per run (BonjourGrid: of coordinators; PastryGrid: of any machine / of RDVs) |",
              "|---|---|---|---|---|---|---|"]
     for setting, summaries, _ in results:
         n = len(summaries)
