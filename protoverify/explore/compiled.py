@@ -496,7 +496,7 @@ class PackedStateSpace(StateSpace):
 
     core: object = None
     unfolding: Unfolding | None = None
-    stats: dict = field(default_factory=dict)
+    core_stats: dict = field(default_factory=dict)
 
     def bytes_per_state(self) -> float | None:
         n = self.core.states
@@ -598,8 +598,8 @@ def explore_compiled(net: ir.Net, compiled, *, limit: int, timeout: float | None
     if keep_successors:
         space.successors = _Successors(core, u)
     space.elapsed = time.monotonic() - t0
-    space.stats = dict(core.stats())
-    space.stats["backend"] = backend
+    space.core_stats = dict(core.stats())
+    space.core_stats["backend"] = backend
     if progress is not None:
         progress(space)
     return space

@@ -20,6 +20,7 @@ import sys
 import time
 from array import array
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from ..errors import ModelRuntimeError
 from ..net import ir
@@ -92,6 +93,12 @@ class StateSpace:
     explorer: str = "python"        # which explorer built it ("python" or "compiled")
     fallback: str | None = None     # why the compiled explorer was not used, when it was asked for
     compact: bool = False           # hash compaction: states may have been missed
+
+    @property
+    def stats(self) -> SimpleNamespace:
+        """How it was built: ``engine`` (explorer), ``bytes_per_state``, ``fallback``, ``compact``."""
+        return SimpleNamespace(engine=self.explorer, bytes_per_state=self.bytes_per_state(),
+                               fallback=self.fallback, compact=self.compact, seconds=self.elapsed)
 
     def bytes_per_state(self) -> float | None:
         """Memory held per state (an estimate from a sample for the Python explorer)."""
