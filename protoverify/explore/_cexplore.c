@@ -46,7 +46,7 @@
 #define TRIGGER_MIN_TRANS 16
 #define TRIGGER_MAX_WORDS (1 << 20)
 
-enum { OP_TEST = 0, OP_BIND = 1, OP_END = 2 };
+enum { OP_TEST = 0, OP_BIND = 1, OP_END = 2, OP_TRAP = 3 };
 enum { ST_RUNNING = 0, ST_DONE = 1, ST_LIMIT = 2, ST_ERROR = 3 };
 
 typedef struct {
@@ -66,7 +66,8 @@ typedef struct {
     int32_t *bind;
     int64_t *bind_off;
     int32_t *trap;
-    int32_t *trap_start;          /* ntrans + 1 offsets into trap */
+    int32_t *trap_off;            /* per trap: its offset in trap */
+    int32_t ntraps;
     uint64_t *tbits;              /* per place (and one more: none): bit set of the transitions it triggers */
     uint8_t *ptrig_any;
     uint64_t *tacc;
@@ -529,24 +530,21 @@ static PyObject *decode(Core *c, const uint64_t *rec) {
 
 /* ------------------------------------------------------------ enabling */
 
-static inline int trap_holds(const Core *c, const uint32_t *cnt, const int32_t *tr, const int32_t **next) {
-    int ok = 1;
+static inline int trap_holds(const Core *c, const uint32_t *cnt, const int32_t *tr) {
     int32_t n = *tr++;
     for (int32_t i = 0; i < n; i++, tr += 2)
-        if (ok && cnt[tr[0]] < (uint32_t)tr[1]) ok = 0;
+        if (cnt[tr[0]] < (uint32_t)tr[1]) return 0;
     n = *tr++;
     for (int32_t i = 0; i < n; i++, tr++)
-        if (ok && cnt[tr[0]] != 0) ok = 0;
+        if (cnt[tr[0]] != 0) return 0;
     n = *tr++;
     for (int32_t i = 0; i < n; i++, tr++) {
-        if (!ok) continue;
         int32_t p = tr[0], any = 0;
         for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
             if (cnt[s]) { any = 1; break; }
-        if (!any) ok = 0;
+        if (!any) return 0;
     }
-    *next = tr;
-    return ok;
+    return 1;
 }
 
 static inline int bind_enabled(const uint32_t *cnt, const int32_t *b) {
@@ -660,46 +658,7 @@ static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, cons
     uint64_t n = 0;
     for (int32_t ci = 0; ci < ncand; ci++) {
         int32_t t = cand ? cand[ci] : ci;
-        /* traps first: any holding hands the transition to Python */
-        int32_t lo = c->trap_start[t], hi = c->trap_start[t + 1];
-        int trapped = 0;
-        const int32_t *tr = c->trap + lo, *end = c->trap + hi;
-        while (tr < end) {
-            const int32_t *next;
-            if (trap_holds(c, cnt, tr, &next)) { trapped = 1; break; }
-            tr = next;
-        }
-        if (trapped) {
-            PyObject *marking = decode(c, rec);
-            if (!marking) return -1;
-            PyObject *res = PyObject_CallFunction(c->delegate, "iO", t, marking);
-            Py_DECREF(marking);
-            if (!res) return -1;
-            PyObject *lst, *e;
-            if (!PyArg_ParseTuple(res, "OO", &lst, &e)) { Py_DECREF(res); return -1; }
-            PyObject *seq = PySequence_Fast(lst, "delegate must return a list");
-            if (!seq) { Py_DECREF(res); return -1; }
-            Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
-            for (Py_ssize_t i = 0; i < k; i++) {
-                long u = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
-                if (u == -1 && PyErr_Occurred()) { Py_DECREF(seq); Py_DECREF(res); return -1; }
-                if (u < 0 || u >= c->nbind) {
-                    PyErr_SetString(PyExc_RuntimeError, "delegate returned an unknown binding");
-                    Py_DECREF(seq); Py_DECREF(res); return -1;
-                }
-                if (push_buf(c, n++, (int32_t)u) < 0) { Py_DECREF(seq); Py_DECREF(res); return -1; }
-            }
-            Py_DECREF(seq);
-            if (e != Py_None) {
-                Py_INCREF(e);
-                *err = e;
-                Py_DECREF(res);
-                *nout = n;
-                return 0;
-            }
-            Py_DECREF(res);
-            continue;
-        }
+        const uint64_t n_start = n;
         const int32_t *prog = c->prog;
         int32_t pc = c->prog_start[t];
         for (;;) {
@@ -716,6 +675,39 @@ static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, cons
                     if (push_buf(c, n++, u) < 0) return -1;
                 }
                 pc += 2;
+            } else if (op == OP_TRAP) {
+                if (!trap_holds(c, cnt, c->trap + c->trap_off[prog[pc + 1]])) { pc += 2; continue; }
+                /* the Python code might fail here: it decides for the whole transition */
+                n = n_start;
+                PyObject *marking = decode(c, rec);
+                if (!marking) return -1;
+                PyObject *res = PyObject_CallFunction(c->delegate, "iO", t, marking);
+                Py_DECREF(marking);
+                if (!res) return -1;
+                PyObject *lst, *e;
+                if (!PyArg_ParseTuple(res, "OO", &lst, &e)) { Py_DECREF(res); return -1; }
+                PyObject *seq = PySequence_Fast(lst, "delegate must return a list");
+                if (!seq) { Py_DECREF(res); return -1; }
+                Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+                for (Py_ssize_t i = 0; i < k; i++) {
+                    long u = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+                    if (u == -1 && PyErr_Occurred()) { Py_DECREF(seq); Py_DECREF(res); return -1; }
+                    if (u < 0 || u >= c->nbind) {
+                        PyErr_SetString(PyExc_RuntimeError, "delegate returned an unknown binding");
+                        Py_DECREF(seq); Py_DECREF(res); return -1;
+                    }
+                    if (push_buf(c, n++, (int32_t)u) < 0) { Py_DECREF(seq); Py_DECREF(res); return -1; }
+                }
+                Py_DECREF(seq);
+                if (e != Py_None) {
+                    Py_INCREF(e);
+                    *err = e;
+                    Py_DECREF(res);
+                    *nout = n;
+                    return 0;
+                }
+                Py_DECREF(res);
+                break;
             } else {
                 break;
             }
@@ -1264,15 +1256,15 @@ static int copy_buffer(PyObject *obj, void **dst, Py_ssize_t itemsize, Py_ssize_
 
 static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"nslots", "nplaces", "ntrans", "slot_place", "place_range", "prog", "prog_start",
-                             "bind", "bind_off", "trap", "trap_start", "initial", "slot_values", "delegate",
+                             "bind", "bind_off", "trap", "trap_off", "initial", "slot_values", "delegate",
                              "limit", "keep", "compact", "seed", "trigger", NULL};
     int nslots, nplaces, ntrans, keep, compact;
-    PyObject *slot_place, *place_range, *prog, *prog_start, *bind, *bind_off, *trap, *trap_start, *initial;
+    PyObject *slot_place, *place_range, *prog, *prog_start, *bind, *bind_off, *trap, *trap_off, *initial;
     PyObject *slot_values, *delegate, *trigger = NULL;
     unsigned long long limit, seed;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "iiiOOOOOOOOOO!OKppK|O", kwlist, &nslots, &nplaces, &ntrans,
                                      &slot_place, &place_range, &prog, &prog_start, &bind, &bind_off, &trap,
-                                     &trap_start, &initial, &PyList_Type, &slot_values, &delegate, &limit, &keep,
+                                     &trap_off, &initial, &PyList_Type, &slot_values, &delegate, &limit, &keep,
                                      &compact, &seed, &trigger))
         return -1;
     if (nslots < 0 || nplaces < 0 || ntrans < 0) {
@@ -1310,8 +1302,41 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     if (copy_buffer(bind, (void **)&c->bind, 4, &cnt, "bind") < 0) return -1;
     if (copy_buffer(bind_off, (void **)&c->bind_off, 8, &cnt, "bind_off") < 0) return -1;
     c->nbind = (int32_t)cnt;
-    if (copy_buffer(trap, (void **)&c->trap, 4, &cnt, "trap") < 0) return -1;
-    if (copy_buffer(trap_start, (void **)&c->trap_start, 4, &cnt, "trap_start") < 0) return -1;
+    Py_ssize_t ntrapints = 0;
+    if (copy_buffer(trap, (void **)&c->trap, 4, &ntrapints, "trap") < 0) return -1;
+    if (copy_buffer(trap_off, (void **)&c->trap_off, 4, &cnt, "trap_off") < 0) return -1;
+    c->ntraps = (int32_t)cnt;
+    /* the programs refer only to what exists (they come from our Python code; check anyway) */
+    {
+        Py_ssize_t nprog = 0;
+        Py_buffer view;
+        if (PyObject_GetBuffer(prog, &view, PyBUF_SIMPLE) < 0) return -1;
+        nprog = view.len / 4;
+        PyBuffer_Release(&view);
+        for (int32_t t = 0; t < ntrans; t++) {
+            int32_t pc = c->prog_start[t];
+            for (;;) {
+                if (pc < 0 || pc >= nprog) goto bad_prog;
+                int32_t op = c->prog[pc];
+                if (op == OP_END) break;
+                if (pc + 1 >= nprog) goto bad_prog;
+                int32_t arg = c->prog[pc + 1];
+                if (op == OP_TEST) {
+                    if (arg < 0 || arg >= nslots || pc + 2 >= nprog || c->prog[pc + 2] <= pc) goto bad_prog;
+                    pc += 3;
+                } else if (op == OP_BIND) {
+                    if (arg < 0 || arg >= c->nbind) goto bad_prog;
+                    pc += 2;
+                } else if (op == OP_TRAP) {
+                    if (arg < 0 || arg >= c->ntraps || c->trap_off[arg] < 0 || c->trap_off[arg] >= ntrapints)
+                        goto bad_prog;
+                    pc += 2;
+                } else {
+                    goto bad_prog;
+                }
+            }
+        }
+    }
     if (copy_buffer(initial, (void **)&c->initial, 4, &cnt, "initial") < 0) return -1;
     if (cnt != nslots) { PyErr_SetString(PyExc_ValueError, "initial: one count per slot"); return -1; }
     c->twords = (ntrans + 63) / 64;
@@ -1411,11 +1436,14 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     }
     c->status = ST_RUNNING;
     return 0;
+bad_prog:
+    PyErr_SetString(PyExc_ValueError, "malformed program");
+    return -1;
 }
 
 static void Core_dealloc(Core *c) {
     free(c->slot_place); free(c->place_lo); free(c->place_hi); free(c->prog); free(c->prog_start);
-    free(c->bind); free(c->bind_off); free(c->trap); free(c->trap_start); free(c->initial); free(c->R);
+    free(c->bind); free(c->bind_off); free(c->trap); free(c->trap_off); free(c->initial); free(c->R);
     free(c->width); free(c->field);
     for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) free(c->chunks[k]);
     free(c->chunks); free(c->root); free(c->parent); free(c->table); free(c->tags); free(c->fptable);

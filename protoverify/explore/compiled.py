@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from ..errors import InternalError, ModelRuntimeError
 from ..net import ir
 from ..net.evaluate import EvalFailure
-from .unfold import CannotUnfold, OP_BIND, OP_END, OP_TEST, Unfolding, unfold
+from .unfold import CannotUnfold, OP_BIND, OP_END, OP_TEST, OP_TRAP, Unfolding, unfold
 
 __all__ = ["explore_compiled", "extension_available", "Fallback", "PackedStateSpace", "PyCore",
            "unfolding_for", "AUTO_LIMITS"]
@@ -92,8 +92,8 @@ def _flatten(u: Unfolding) -> dict:
             if op == OP_TEST:
                 prog.extend((OP_TEST, p[i + 1], p[i + 2] + base))
                 i += 3
-            elif op == OP_BIND:
-                prog.extend((OP_BIND, p[i + 1]))
+            elif op in (OP_BIND, OP_TRAP):
+                prog.extend((op, p[i + 1]))
                 i += 2
             else:
                 prog.append(OP_END)
@@ -115,24 +115,22 @@ def _flatten(u: Unfolding) -> dict:
         for p, d in b.grow:
             bind.extend((p, d))
     trap = array("i")
-    trap_start = array("i")
-    for traps in u.traps:
-        trap_start.append(len(trap))
-        for tr in traps:
-            trap.append(len(tr.ge))
-            for s, n in tr.ge:
-                trap.extend((s, n))
-            trap.append(len(tr.zero))
-            trap.extend(tr.zero)
-            trap.append(len(tr.nonempty))
-            trap.extend(tr.nonempty)
-    trap_start.append(len(trap))
+    trap_off = array("i")
+    for tr in u.trap_list:
+        trap_off.append(len(trap))
+        trap.append(len(tr.ge))
+        for s, n in tr.ge:
+            trap.extend((s, n))
+        trap.append(len(tr.zero))
+        trap.extend(tr.zero)
+        trap.append(len(tr.nonempty))
+        trap.extend(tr.nonempty)
     place_range = array("i")
     for lo, hi in u.place_range:
         place_range.extend((lo, hi))
     return dict(nslots=u.nslots, nplaces=len(u.place_range), ntrans=len(u.programs), trigger=array("i", u.trigger),
                 slot_place=array("i", u.slot_place), place_range=place_range, prog=prog, prog_start=prog_start,
-                bind=bind, bind_off=bind_off, trap=trap, trap_start=trap_start,
+                bind=bind, bind_off=bind_off, trap=trap, trap_off=trap_off,
                 initial=array("I", u.initial), slot_values=list(u.slot_value))
 
 
@@ -177,7 +175,7 @@ class PyCore:
     """
 
     def __init__(self, *, nslots, nplaces, ntrans, slot_place, place_range, prog, prog_start, bind, bind_off,
-                 trap, trap_start, initial, slot_values, delegate, limit, keep, compact, seed=0, trigger=None):
+                 trap, trap_off, initial, slot_values, delegate, limit, keep, compact, seed=0, trigger=None):
         if compact:
             raise ValueError("PyCore does not do hash compaction")
         self.nslots, self.nplaces, self.ntrans = nslots, nplaces, ntrans
@@ -201,22 +199,17 @@ class PyCore:
             n = bind[q]
             grow = [(bind[q + 1 + 2 * i], bind[q + 2 + 2 * i]) for i in range(n)]
             self.binds.append((t, need, inhibit, delta, grow))
-        self.traps = []
-        for t in range(ntrans):
-            lst = []
-            q, end = trap_start[t], trap_start[t + 1]
-            while q < end:
-                n = trap[q]
-                ge = [(trap[q + 1 + 2 * i], trap[q + 2 + 2 * i]) for i in range(n)]
-                q += 1 + 2 * n
-                n = trap[q]
-                zero = list(trap[q + 1:q + 1 + n])
-                q += 1 + n
-                n = trap[q]
-                nonempty = list(trap[q + 1:q + 1 + n])
-                q += 1 + n
-                lst.append((ge, zero, nonempty))
-            self.traps.append(lst)
+        self.trap_list = []
+        for q in trap_off:
+            n = trap[q]
+            ge = [(trap[q + 1 + 2 * i], trap[q + 2 + 2 * i]) for i in range(n)]
+            q += 1 + 2 * n
+            n = trap[q]
+            zero = list(trap[q + 1:q + 1 + n])
+            q += 1 + n
+            n = trap[q]
+            nonempty = list(trap[q + 1:q + 1 + n])
+            self.trap_list.append((ge, zero, nonempty))
         self.delegate = delegate
         self.limit = max(1, min(limit, 0xFFFFFFFE))
         self.keep = keep
@@ -245,12 +238,7 @@ class PyCore:
     def _enabled(self, c):
         out = []
         for t in range(self.ntrans):
-            if any(self._holds(c, tr) for tr in self.traps[t]):
-                us, err = self.delegate(t, self._decode(c))
-                out.extend(us)
-                if err is not None:
-                    return out, err
-                continue
+            start = len(out)
             prog = self.prog
             pc = self.prog_start[t]
             while True:
@@ -262,6 +250,15 @@ class PyCore:
                     _, need, inhibit, _, _ = self.binds[u]
                     if all(c[s] >= n for s, n in need) and not any(c[s] for s in inhibit):
                         out.append(u)
+                    pc += 2
+                elif op == OP_TRAP:
+                    if self._holds(c, self.trap_list[prog[pc + 1]]):
+                        del out[start:]         # Python decides for the whole transition
+                        us, err = self.delegate(t, self._decode(c))
+                        out.extend(us)
+                        if err is not None:
+                            return out, err
+                        break
                     pc += 2
                 else:
                     break

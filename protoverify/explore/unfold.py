@@ -57,7 +57,7 @@ from ..net.colours import ColourSet
 from ..net.evaluate import EvalFailure
 from .firing import CompiledTransition
 
-__all__ = ["CannotUnfold", "PTBinding", "Trap", "Unfolding", "unfold", "OP_TEST", "OP_BIND", "OP_END",
+__all__ = ["CannotUnfold", "PTBinding", "Trap", "Unfolding", "unfold", "OP_TEST", "OP_BIND", "OP_END", "OP_TRAP",
            "MAX_SLOTS", "MAX_BINDINGS", "MAX_WORK", "MAX_COUNT"]
 
 # limits beyond which the net is explored by the Python explorer instead
@@ -67,7 +67,7 @@ MAX_WORK = 20_000_000        # pattern matches tried while unfolding
 MAX_COUNT = (1 << 31) - 1    # multiplicities
 
 # program opcodes (see Unfolding.programs)
-OP_TEST, OP_BIND, OP_END = 0, 1, 2
+OP_TEST, OP_BIND, OP_END, OP_TRAP = 0, 1, 2, 3
 
 
 class CannotUnfold(Exception):
@@ -103,7 +103,10 @@ class Unfolding:
     ``programs[t]`` lists transition ``t``'s bindings as a flat trie:
     ``OP_TEST slot skip`` (go on if the counter is non-zero, else jump to
     ``skip``), ``OP_BIND u`` (binding ``u`` of :attr:`bindings`: check and fire
-    it), ``OP_END``.
+    it), ``OP_TRAP k`` (if trap ``k`` of :attr:`trap_list` holds, forget this
+    transition's bindings and ask Python for them), ``OP_END``.  A trap sits
+    in the trie where the failing evaluation was met, so the tests above it
+    already hold.
     """
 
     net: ir.Net
@@ -115,6 +118,7 @@ class Unfolding:
     bindings: list            # PTBinding, grouped by transition, in canonical order
     programs: list            # per transition: list of ints (see above)
     traps: list               # per transition: list of Trap
+    trap_list: list           # every Trap, numbered as in the programs
     binding_index: dict       # (transition, env) -> binding number
     trigger: list | None = None  # per transition: a place every binding needs a token of, or -1
 
@@ -168,7 +172,7 @@ def unfold(net: ir.Net, compiled: list[CompiledTransition] | None = None, *,
             raise CannotUnfold(f"colour set of `{p.name}` repeats a value")
         place_range.append((lo, len(slot_place)))
         slot_of.append(d)
-    u = Unfolding(net, slot_place, slot_value, place_range, slot_of, (), [], [], [], {})
+    u = Unfolding(net, slot_place, slot_value, place_range, slot_of, (), [], [], [], [], {})
     try:
         u.initial = u.counts(net.initial_marking)
     except KeyError:
@@ -197,6 +201,9 @@ def _trigger(u: Unfolding, t: int) -> int:
         if prog[i] == OP_TEST:
             i += 3
             continue
+        if prog[i] == OP_TRAP:
+            i += 2
+            continue
         b = u.bindings[prog[i + 1]]
         places = {u.slot_place[s] for s, n in b.need if n > 0}
         common = places if common is None else common & places
@@ -224,8 +231,11 @@ class _Unfolder:
         ge_d: dict = {}
         for s, n in ge:
             ge_d[s] = max(ge_d.get(s, 0), n)
-        self.traps.append(Trap(self.t, tuple(sorted(ge_d.items())), tuple(sorted(set(zero))),
-                               tuple(sorted(set(self.required if nonempty is None else nonempty)))))
+        trap = Trap(self.t, tuple(sorted(ge_d.items())), tuple(sorted(set(zero))),
+                    tuple(sorted(set(self.required if nonempty is None else nonempty))))
+        self.traps.append(trap)
+        self.program += [OP_TRAP, len(self.u.trap_list)]
+        self.u.trap_list.append(trap)
 
     def run(self) -> None:
         u, ct = self.u, self.ct
@@ -275,7 +285,10 @@ class _Unfolder:
                         ok = False
                         break
             except EvalFailure:
+                at = len(prog)
+                prog += [OP_TEST, slot, -1]
                 self.trap(ge=[(s, 1) for s in path + [slot]])
+                prog[at + 2] = len(prog)
                 continue
             if not ok:
                 continue

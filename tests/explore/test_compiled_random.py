@@ -30,7 +30,7 @@ from snapshots import same_outcome  # noqa: E402
 
 from protoverify import load_model_text  # noqa: E402
 
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=35, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 EXPLORERS = ("python", "compiled", "compiled-py")
 
