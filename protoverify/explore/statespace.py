@@ -267,6 +267,8 @@ def explore(net: ir.Net, strategy: str = "bfs", *, max_states: int | None = None
     space = _explore_python(net, compiled, limit, timeout, keep_successors, progress, start)
     if explorer != "python":
         space.fallback = fallback
+    elif compact:
+        space.fallback = "hash compaction needs the compiled explorer"
     return space
 
 
