@@ -139,11 +139,15 @@ def _merge(kind: str, cur: Any, other: dict) -> bool:
         for t, ws in other["dead"].items():
             mine = st["dead"].setdefault(t, [])
             mine.extend(w for w in ws if w not in mine)
-        for t, w in other["assigned"].items():
-            st["assigned"].setdefault(t, w)
+        # Dead holders go first, so that a newer holder is not lost to an older, dead one; between two live
+        # holders the newer copy wins.
         for t in list(st["assigned"]):
             if st["assigned"][t] in st["dead"].get(t, ()):
                 del st["assigned"][t]
+        newer = other["version"] > st["version"]
+        for t, w in other["assigned"].items():
+            if w not in st["dead"].get(t, ()) and (newer or t not in st["assigned"]):
+                st["assigned"][t] = w
         for t, c in other["launched"].items():
             st["launched"].setdefault(t, c)
         for t, w in other["searcher"].items():
@@ -379,14 +383,26 @@ class PastryGridNode:
 
     def _search(self, app: int, key: int, tasks: list, reqs: dict, tries: int = 0, rounds: int = 0) -> None:
         """Start a WorkRequest walk for ``tasks`` (``[task, source address or None]``) from our leaf set."""
+        cands = [a for _, a in self.pastry.replica_set(self.pastry.id, self.cfg.pastry.leaf_size + 1)
+                 if a != self.address]
+        capable = 0
+        if self._meets(reqs):
+            # The searcher is a candidate too, the first one: if it is idle it takes the first task itself.
+            # (Without this, the last capable node alive could never get a task it searches for itself --
+            # the RDV re-issuing, a worker launching a successor -- and the application would be reported
+            # failed with a capable node alive, against P7.)
+            capable = 1
+            if self.current is None and tasks and not self.crashed:
+                (task, source), tasks = tasks[0], tasks[1:]
+                self._take(app, key, task, source, reqs)
+        if not tasks:
+            return
         sid = self._id()
         self.searches[sid] = {"app": app, "key": to_hex(key), "tasks": tasks, "reqs": reqs, "tries": tries,
                               "rounds": rounds}
-        cands = [a for _, a in self.pastry.replica_set(self.pastry.id, self.cfg.pastry.leaf_size + 1)
-                 if a != self.address]
         msg = {"m": "work_request", "sid": sid, "app": app, "key": to_hex(key), "tasks": tasks, "reqs": reqs,
                "candidates": cands, "visited": [self.address], "ttl": self.cfg.ttl, "origin": self.address,
-               "capable": 0}
+               "capable": capable}
         self._walk_on(msg)
 
     def searching(self, app: int, task: str) -> bool:
@@ -750,8 +766,10 @@ class PastryGridNode:
         if not tasks:
             return
         for task in tasks:
-            if len(r.preds[task]) > 1 and not self.cfg.racy_shared_launch:
+            if len(r.preds[task]) > 1 and not self.cfg.racy_shared_launch and task not in st["launched"]:
+                # Nobody asked (the last friend's worker died before its question): the RDV claims it.
                 st["launched"][task] = f"{self.address}/rdv"
+                self.event("shared_claimed", app=st["app"], task=int(task))
             st["searcher"][task] = self.address
         self.relaunched += len(tasks)  # silent: the same search, carried on by the RDV (no trace event)
         self._rdv_changed(r)

@@ -120,7 +120,8 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
                    config: PastryGridConfig | None = None, check_messages: bool = False, boot_gap: float = 0.2,
                    settle: float = 30.0, fault_horizon: float | None = None, drain: float = 30.0,
                    stall: float = 3600.0, specs: list[dict] | None = None, probe: Any = None,
-                   setup: Any = None) -> dict:
+                   setup: Any = None, profiles: list[dict] | None = None, node_ids: dict[str, int] | None = None,
+                   submitters: dict[int, str] | None = None, model_params: dict | None = None) -> dict:
     """Simulate ``nodes`` machines (Pastry overlay built by joins, ``boot_gap`` apart) running ``apps``
     applications submitted from ``settle`` seconds after the last join; return a summary dict.
 
@@ -130,6 +131,10 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
     applications (as :func:`make_workload` makes them) instead of a random workload.  ``probe(sim)``, if
     given, is called every 10 virtual seconds (tests check invariants on live state with it);
     ``setup(sim)``, if given, once before the run (tests schedule targeted crashes with it).
+    ``profiles`` (``[{"host", "cpu_mhz", "ram", "os"}]``, one per machine, in boot order), ``node_ids``
+    (address -> Pastry id) and ``submitters`` (application -> the address that submits it) fix what is
+    otherwise drawn from the seed; ``model_params`` are added to the header's ``params`` (the model's
+    parameter names, for ``protoverify conform``: see :mod:`.pastrygrid_scenarios`).
 
     Summary keys: ``protocol seed nodes apps faults replicas end_time events messages crashes takeovers
     reissued resubmitted relaunched done failed lost unfinished delayed delay_threshold delay_mean delay_median
@@ -150,9 +155,11 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
               "racy_shared_launch": cfg.racy_shared_launch}
     if specs is None:
         params["workload"] = _jsonable(asdict(workload))
+    params.update(model_params or {})
     recorder.start(protocol="pastrygrid", seed=seed, params=params, faults=str(spec), clock=sim.now)
 
-    profiles = _profiles(nodes, sim.rng("profiles"))
+    profiles = profiles if profiles is not None else _profiles(nodes, sim.rng("profiles"))
+    node_ids = node_ids or {}
     addresses = [p["host"] for p in profiles]
     boot_rng = sim.rng("bootstraps")
     booted: dict[str, int] = {}
@@ -168,7 +175,8 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
                 boots = boot_rng.sample([a for a in addresses if a != addr], min(len(addresses) - 1, 6))
                 delay = 0.0
             prof = {k: v for k, v in profile.items() if k != "host"}
-            return PastryGridNode(t, prof, config=cfg, bootstraps=boots, start_delay=delay)
+            return PastryGridNode(t, prof, config=cfg, bootstraps=boots, start_delay=delay,
+                                  node_id=node_ids.get(addr) if booted[addr] == 1 else None)
         return make
 
     for i, profile in enumerate(profiles):
@@ -229,7 +237,8 @@ def run_pastrygrid(nodes: int, apps: int, seed: int, faults: str | FaultSpec = "
         if info[app]["status"] != "unfinished" or (again and app in has_rdv):
             return
         for _ in range(64):
-            addr = placement.choice(addresses)
+            addr = (submitters or {}).get(app) if not again else None
+            addr = addr or placement.choice(addresses)
             node = sim.node(addr)
             if node is not None and node.pastry.joined:
                 break
