@@ -169,40 +169,50 @@ class _Label:
 
 
 def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
-            silent_limit: int = DEFAULT_SILENT_LIMIT, set_limit: int = DEFAULT_SET_LIMIT) -> ConformResult:
-    """Replay ``trace`` on ``net`` (see the module docstring)."""
+            silent_limit: int = DEFAULT_SILENT_LIMIT, set_limit: int = DEFAULT_SET_LIMIT,
+            lazy: bool = True) -> ConformResult:
+    """Replay ``trace`` on ``net`` (see the module docstring).
+
+    ``lazy`` (the default) first replays firing silent transitions only when an event needs them
+    (level by level, until the event matches): every marking kept is truly reachable, so a trace
+    it accepts conforms, and it does not carry the thousands of combinations of silent steps
+    nobody needed (pending clean-ups, cache updates).  If the lazy replay gets stuck, the exact
+    replay (full silent closure before every event) decides and explains: the verdict never
+    depends on ``lazy``, only the time and the reported set sizes do.
+    """
     compiled = compile_net(net)
     silent = [ct for ct in compiled if ct.ir.emit is None]
     labels: dict[str, list[_Label]] = {}
     for ct in compiled:
         if ct.ir.emit is not None:
             labels.setdefault(ct.ir.emit.label, []).append(_Label(ct))
+    if lazy and silent:
+        result = _replay(net, trace, silent, labels, silent_limit, set_limit, lazy=True)
+        if result.ok:
+            return result
+    return _replay(net, trace, silent, labels, silent_limit, set_limit, lazy=False)
 
+
+def _replay(net, trace, silent, labels, silent_limit, set_limit, *, lazy: bool) -> ConformResult:
     current: dict = {net.initial_marking: None}  # insertion-ordered set
     stats = {"silent": 0, "max": 1}
     for i, ev in enumerate(trace.events):
-        before = _closure(net, silent, list(current), silent_limit, stats, ev)
-        stats["max"] = max(stats["max"], len(before))
-        nxt: dict = {}
         cands = labels.get(ev.event, [])
         expectations = [(lab, *lab.expected(ev)) for lab in cands]
-        for m in before:
-            views = [dict(pl) for pl in m]
-            for lab, values, why_not in expectations:
-                if why_not is not None:
-                    continue
-                ct = lab.ct
-                try:
-                    for env, removed in ct.enabled(views):
-                        if lab.matches(env, values):
-                            nxt[ct.fire(m, views, env, removed)] = None
-                except EvalFailure as err:
-                    raise _runtime_error(net, ct, err, m) from None
-            if len(nxt) > set_limit:
-                raise SilentClosureTooLarge(
-                    f"{trace.path}:{ev.line}: more than {set_limit:,} markings are possible after event "
-                    f"seq {ev.seq}; the model is too nondeterministic to track (raise --set-limit)")
+        if lazy:
+            before, nxt = _lazy_step(net, silent, list(current), silent_limit, stats, ev, expectations)
+        else:
+            before = _closure(net, silent, list(current), silent_limit, stats, ev)
+            nxt = _match(net, before, expectations)
+        stats["max"] = max(stats["max"], len(before))
+        if len(nxt) > set_limit:
+            raise SilentClosureTooLarge(
+                f"{trace.path}:{ev.line}: more than {set_limit:,} markings are possible after event "
+                f"seq {ev.seq}; the model is too nondeterministic to track (raise --set-limit)")
         if not nxt:
+            if lazy:
+                return ConformResult(trace, dict(net.params), False, i, None, stats["max"], 0, stats["silent"],
+                                     net=net)
             from .explain import explain_failure
             failure = explain_failure(net, labels, ev, i, before, expectations)
             return ConformResult(trace, dict(net.params), False, i, failure, stats["max"], 0, stats["silent"],
@@ -210,6 +220,52 @@ def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
         current = nxt
     return ConformResult(trace, dict(net.params), True, len(trace.events), None,
                          max(stats["max"], len(current)), len(current), stats["silent"], net=net)
+
+
+def _match(net, markings, expectations) -> dict:
+    """The markings reached from ``markings`` by a transition matching the event."""
+    nxt: dict = {}
+    for m in markings:
+        views = [dict(pl) for pl in m]
+        for lab, values, why_not in expectations:
+            if why_not is not None:
+                continue
+            ct = lab.ct
+            try:
+                for env, removed in ct.enabled(views):
+                    if lab.matches(env, values):
+                        nxt[ct.fire(m, views, env, removed)] = None
+            except EvalFailure as err:
+                raise _runtime_error(net, ct, err, m) from None
+    return nxt
+
+
+def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent, expectations):
+    """Match the event in ``start``; if nothing matches, in the markings one silent step further,
+    and so on until something matches or the silent closure is exhausted."""
+    seen = dict.fromkeys(start)
+    frontier = list(start)
+    while frontier:
+        nxt = _match(net, frontier, expectations)
+        if nxt:
+            return list(seen), nxt
+        new = []
+        for m in frontier:
+            views = [dict(pl) for pl in m]
+            for ct in silent:
+                try:
+                    for env, removed in ct.enabled(views):
+                        stats["silent"] += 1
+                        target = ct.fire(m, views, env, removed)
+                        if target not in seen:
+                            seen[target] = None
+                            new.append(target)
+                except EvalFailure as err:
+                    raise _runtime_error(net, ct, err, m) from None
+        if len(seen) > limit:
+            return list(seen), {}  # let the exact replay report the limit
+        frontier = new
+    return list(seen), {}
 
 
 def _closure(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent) -> list:
