@@ -40,16 +40,17 @@ MODELS: dict[str, list[dict[str, int]] | None] = {
         {},                                                  # N=3 APPS=1 W=1 K=1 CRASH=1
         {"CRASH": 0},
         {"K": 0, "CRASH": 0},
-        {"N": 4},
-        {"N": 5},
-        {"N": 4, "W": 2},
-        {"N": 4, "K": 2},
-        {"N": 4, "CRASH": 2},
-        {"APPS": 2},
-        {"N": 4, "APPS": 2, "K": 0, "CRASH": 0},
-        {"N": 4, "APPS": 2, "W": 2, "K": 0, "CRASH": 0},  # the liveness caveat (docs/models.md)
-        {"N": 4, "APPS": 2},
-        {"N": 5, "APPS": 2},
+        {"K": 0},                                            # a crash with no replica: give_up
+        {"CRASH": 2},                                        # the (K+1)-th failure: takeover_last, fail_end
+        {"W": 2},
+        {"K": 2},
+        {"W": 0, "K": 2},                                    # the correct model at the double_takeover mutant's size
+        {"N": 4, "CRASH": 0},
+        {"N": 4, "K": 0, "CRASH": 0},
+        {"APPS": 2, "K": 0, "CRASH": 0},
+        {"APPS": 2, "W": 2, "K": 0, "CRASH": 0},          # the liveness caveat (docs/models.md)
+        {"N": 4},                                            # reaches the 300,000-marking limit
+        {"APPS": 2},                                         # reaches the 300,000-marking limit
     ],
     "models/pastrygrid.cpn": [
         {},                                                  # N=3 DAG=1 WCRASH=1 RCRASH=1 UNFIT=1 RETRY=1
