@@ -54,6 +54,29 @@ def _workload(tasks: str | None, duration: str | None, gap: float | None):
     return dataclasses.replace(base, **kw)
 
 
+def _scenario_runner(protocol: str, name: str, spec, until: float | None, apps: int):
+    """``--scenario``: a runner with :func:`run_pastrygrid`'s signature that runs the named scenario."""
+    from .pastrygrid_scenarios import parse_scenario, run_scenario
+    ctx = click.get_current_context()
+    if protocol != "pastrygrid":
+        raise InputError("--scenario is an option of pastrygrid only")
+    apps_given = ctx.get_parameter_source("apps").name != "DEFAULT" and apps != 1
+    if str(spec) or until is not None or apps_given:
+        raise InputError("--scenario runs one application with the crashes its name says: "
+                         "--faults, --until and --apps do not apply")
+    explicit = {k: ctx.params[k] for k in ("nodes", "seed") if ctx.get_parameter_source(k).name != "DEFAULT"}
+    try:
+        sc = parse_scenario(name, nodes=explicit.get("nodes", 3), seed=explicit.get("seed", 1))
+    except ValueError as err:
+        raise InputError(f"--scenario: {err}") from None
+
+    def run(nodes, apps, seed, faults, until, recorder):
+        summary = run_scenario(sc, recorder=recorder)
+        summary.pop("crashed", None)
+        return summary
+    return run
+
+
 def render_summary(s: dict) -> str:
     """The ``--report`` table of a run summary (any protocol's runner)."""
     def num(key: str, digits: int = 1) -> str:
@@ -99,9 +122,13 @@ def render_summary(s: dict) -> str:
               help="[bonjourgrid] task durations in seconds (default 1-500).")
 @click.option("--gap", type=click.FloatRange(min=0), default=None, metavar="S",
               help="[bonjourgrid] mean gap between submissions in seconds (default 60; 0: all at once).")
+@click.option("--scenario", default=None, metavar="NAME",
+              help="[pastrygrid] a run of models/pastrygrid.cpn's shape, for `protoverify conform`: `model`, or "
+                   "a name such as n3_diamond_u1_worker-busy_rdv_s4 (docs/conformance-pastrygrid.md); "
+                   "--nodes and --seed fill the parts it leaves out.")
 def simulate(protocol: str, nodes: int, apps: int, seed: int, faults: str, until: float | None,
              output: str | None, report: bool, json_out: bool, replicas: int | None, tasks: str | None,
-             duration: str | None, gap: float | None) -> None:
+             duration: str | None, gap: float | None, scenario: str | None) -> None:
     """Run PROTOCOL's reference implementation in the simulator and record its trace.
 
     \b
@@ -109,6 +136,7 @@ def simulate(protocol: str, nodes: int, apps: int, seed: int, faults: str, until
       protoverify simulate bonjourgrid --nodes 200 --apps 130 -o bg.jsonl --report
       protoverify simulate bonjourgrid --faults 'crash:1:on:coordinator:for:300' --report
       protoverify simulate pastrygrid --nodes 200 --apps 100 --faults 'crash:0.2:for:600' -o pg.jsonl
+      protoverify simulate pastrygrid --scenario n3_diamond_u1_worker-busy_s2 -o t.jsonl
 
     The same seed and options give a byte-identical trace.
     """
@@ -125,6 +153,8 @@ def simulate(protocol: str, nodes: int, apps: int, seed: int, faults: str, until
         elif replicas is not None or tasks is not None or duration is not None or gap is not None:
             raise InputError("--replicas, --tasks, --duration and --gap are options of bonjourgrid only")
         runner = load_runner(protocol)
+        if scenario is not None:
+            runner = _scenario_runner(protocol, scenario, spec, until, apps)
         sink = None
         if output == "-":
             sink = sys.stdout
@@ -150,7 +180,8 @@ def simulate(protocol: str, nodes: int, apps: int, seed: int, faults: str, until
         click.echo(render_summary(summary), file=out, nl=False)
     if not (json_out or report):
         click.echo(f"{protocol}: {summary.get('done', 0)} done, {summary.get('failed', 0)} failed, "
-                   f"{summary.get('lost', 0)} lost, {summary.get('unfinished', 0)} unfinished of {apps} "
+                   f"{summary.get('lost', 0)} lost, {summary.get('unfinished', 0)} unfinished of "
+                   f"{summary.get('apps', apps)} "
                    f"applications" + (f"; trace in {output}" if output and output != "-" else ""), file=out)
     click.echo(f"simulated {summary.get('end_time', 0):,.0f} virtual seconds in {wall:.1f} s", err=True)
 

@@ -53,8 +53,8 @@ from .pastrygrid_run import critical_path, run_pastrygrid
 from .sim import subseed
 from .trace import TraceRecorder
 
-__all__ = ["Scenario", "Crash", "DAGS", "CRASH_KINDS", "run_scenario", "scenario_trace", "plan_roles",
-           "parse_crashes"]
+__all__ = ["Scenario", "Crash", "DAGS", "CRASH_KINDS", "SLOW", "COMMITTED", "run_scenario", "scenario_trace",
+           "plan_roles", "parse_crashes", "parse_scenario"]
 
 #: the model's DAG parameter for each shape; task -> predecessors
 DAGS = {
@@ -66,6 +66,7 @@ CRASH_KINDS = ("worker", "rdv")
 REQUIREMENTS = {"ram": 512}
 FIT = {"cpu_mhz": 2000, "ram": 2048, "os": "linux"}
 UNFIT_PROFILE = {"cpu_mhz": 2000, "ram": 256, "os": "linux"}
+SLOW = (0.001, 0.2)  # one-way delays of ``slow`` scenarios (the simulator's default: 1-10 ms)
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,10 @@ class Scenario:
 
     @property
     def name(self) -> str:
-        """A file name for the trace, e.g. ``n3_diamond_u1_worker-busy_s4``."""
+        """A file name for the trace, e.g. ``n3_diamond_u1_worker-busy_s4`` (:func:`parse_scenario` reads it)."""
         crashes = "_".join(str(c).replace(":", "-") for c in self.crashes) or "clean"
-        return f"n{self.nodes}_{self.dag}_u{self.unfit}_{crashes}_s{self.seed}"
+        extra = (f"_r{self.retry}" if self.retry != 1 else "") + ("_slow" if self.delay == SLOW else "")
+        return f"n{self.nodes}_{self.dag}_u{self.unfit}{extra}_{crashes}_s{self.seed}"
 
 
 def _model_order(n: int) -> list[int]:
@@ -264,3 +266,101 @@ def scenario_trace(sc: Scenario, **kw: Any) -> str:
     out = io.StringIO()
     run_scenario(sc, out, **kw)
     return out.getvalue()
+
+
+def parse_scenario(text: str, nodes: int | None = None, seed: int | None = None) -> Scenario:
+    """A scenario from its name (:attr:`Scenario.name`), whole or without the ``n<N>_`` and ``_s<SEED>``
+    parts (then ``nodes`` and ``seed`` give them); ``model`` alone is the model's defaults.
+
+    >>> sc = parse_scenario("n4_join_u0_slow_worker-busy_rdv_s7")
+    >>> sc.nodes, sc.dag, sc.unfit, [str(c) for c in sc.crashes], sc.delay == SLOW, sc.seed
+    (4, 'join', 0, ['worker:busy', 'rdv'], True, 7)
+    >>> sc.model_params
+    {'N': 4, 'DAG': 3, 'UNFIT': 0, 'WCRASH': 1, 'RCRASH': 1, 'RETRY': 1}
+    >>> parse_scenario("model", nodes=3, seed=2).name
+    'n3_diamond_u1_clean_s2'
+    """
+    parts = [p for p in text.strip().split("_") if p]
+    kw: dict[str, Any] = {}
+    if parts == ["model"]:
+        parts = []
+    crashes: list[Crash] = []
+    for part in parts:
+        if part.startswith("n") and part[1:].isdigit():
+            kw["nodes"] = int(part[1:])
+        elif part.startswith("s") and part[1:].isdigit():
+            kw["seed"] = int(part[1:])
+        elif part.startswith("u") and part[1:].isdigit():
+            kw["unfit"] = int(part[1:])
+        elif part.startswith("r") and part[1:].isdigit():
+            kw["retry"] = int(part[1:])
+        elif part in DAGS:
+            kw["dag"] = part
+        elif part == "slow":
+            kw["delay"] = SLOW
+        elif part == "clean":
+            pass
+        else:
+            kind, _, mode = part.partition("-")
+            if kind not in CRASH_KINDS or mode not in ("", "busy"):
+                raise ValueError(f"bad scenario part `{part}` in `{text}`: expected n<N>, a DAG "
+                                 f"({', '.join(DAGS)}), u<UNFIT>, r<RETRY>, slow, clean, a crash (worker, "
+                                 f"worker-busy, rdv, rdv-busy) or s<SEED>")
+            crashes.append(Crash(kind, mode == "busy"))
+    kw.setdefault("nodes", nodes if nodes is not None else 3)
+    kw.setdefault("seed", seed if seed is not None else 1)
+    return Scenario(crashes=tuple(crashes), **kw)
+
+
+#: the committed traces (traces/pastrygrid/<name>.jsonl): small runs with and without faults, each seed picked
+#: so that the fault it names really happens (a crash that hits, a re-issue, a takeover, a failed end)
+COMMITTED: tuple[str, ...] = (
+    "n3_diamond_u1_clean_s1",
+    "n3_diamond_u1_clean_s2",
+    "n3_chain_u1_clean_s1",
+    "n3_join_u0_clean_s1",
+    "n4_diamond_u1_clean_s1",
+    "n3_diamond_u1_worker-busy_s1",
+    "n3_diamond_u1_worker-busy_s2",
+    "n3_diamond_u1_rdv_s1",
+    "n3_diamond_u1_rdv-busy_s1",
+    "n3_diamond_u1_worker-busy_rdv-busy_s2",
+    "n3_diamond_u0_worker-busy_rdv_s1",
+    "n4_diamond_u1_worker_rdv_s1",
+    "n4_join_u0_rdv-busy_s1",
+    "n4_chain_u1_worker-busy_s1",
+    "n3_diamond_u1_slow_worker-busy_s1",
+    "n3_chain_u1_r2_worker_rdv_s1",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m protoverify.reference.pastrygrid_scenarios [--check] [DIR]``: (re)write the committed traces."""
+    import argparse
+    from pathlib import Path
+    ap = argparse.ArgumentParser(description="Regenerate the committed PastryGrid traces (traces/pastrygrid/).")
+    ap.add_argument("dir", nargs="?", default="traces/pastrygrid")
+    ap.add_argument("--check", action="store_true",
+                    help="compare with a fresh run instead of writing; exit 1 if one differs")
+    args = ap.parse_args(argv)
+    out = Path(args.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    differ = []
+    for name in COMMITTED:
+        text = scenario_trace(parse_scenario(name))
+        target = out / f"{name}.jsonl"
+        if args.check:
+            if not target.exists() or target.read_text() != text:
+                differ.append(name)
+        else:
+            target.write_text(text)
+    if differ:
+        print("differ from a fresh run: " + ", ".join(differ))
+        return 1
+    print(f"{len(COMMITTED)} traces {'checked' if args.check else 'written'} in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())
