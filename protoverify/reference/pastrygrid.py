@@ -110,6 +110,7 @@ class PastryGridConfig:
     replicas: int = 3  # copies of the RDV state / FTC table, the root included
     ttl: int = 2  # leaf-set refills of a WorkRequest walk
     walk_timeout: float = 1.0  # a walk step not acknowledged: skip that candidate
+    walk_lifetime: float = 60.0  # a walk neither rejected nor done by then was lost with a crashed node: forget it
     search_retries: int = 4  # rejects meeting no capable node before the app fails (P7)
     search_backoff: float = 10.0  # first back-off after a reject; doubles, capped at 8x
     request_timeout: float = 5.0  # routed requests: re-sent after this (doubling, capped)
@@ -400,6 +401,10 @@ class PastryGridNode:
         sid = self._id()
         self.searches[sid] = {"app": app, "key": to_hex(key), "tasks": tasks, "reqs": reqs, "tries": tries,
                               "rounds": rounds}
+        # A walk ends in a reject, or its tasks were taken; one that a crashed node was carrying just stops.
+        # Forget it after a while, so that the RDV's question "still searching?" gets a no and the RDV
+        # searches itself (a task taken meanwhile is not searched again: the RDV knows its holder).
+        self.t.call_later(self.cfg.walk_lifetime, lambda: self.searches.pop(sid, None))
         msg = {"m": "work_request", "sid": sid, "app": app, "key": to_hex(key), "tasks": tasks, "reqs": reqs,
                "candidates": cands, "visited": [self.address], "ttl": self.cfg.ttl, "origin": self.address,
                "capable": capable}

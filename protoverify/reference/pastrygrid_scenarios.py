@@ -207,7 +207,8 @@ def run_scenario(sc: Scenario, sink: TextIO | None = None, *, config: PastryGrid
         def target(kind: str, busy_with: str | None = None) -> str | None:
             if kind == "rdv":
                 r = state["rdv"]
-                return r if r is not None and live(r) and r != state["ftc"] else None
+                ok = r is not None and live(r) and r != state["ftc"] and busy_with in (None, r)
+                return r if ok else None
             cands = [a for a in (f"n{i}" for i in range(1, sc.nodes + 1))
                      if live(a) and a not in (state["rdv"], state["ftc"])]
             if busy_with is not None:
@@ -323,8 +324,8 @@ COMMITTED: tuple[str, ...] = (
     "n3_diamond_u1_worker-busy_s1",
     "n3_diamond_u1_worker-busy_s2",
     "n3_diamond_u1_rdv_s1",
-    "n3_diamond_u1_rdv-busy_s1",
-    "n3_diamond_u1_worker-busy_rdv-busy_s2",
+    "n3_diamond_u1_rdv-busy_s2",
+    "n3_diamond_u1_worker-busy_rdv-busy_s1",
     "n3_diamond_u0_worker-busy_rdv_s1",
     "n4_diamond_u1_worker_rdv_s1",
     "n4_join_u0_rdv-busy_s1",
