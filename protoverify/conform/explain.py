@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import functools
 
+from ..explore.firing import _vars  # the slots an expression reads (same walk as the explorer's)
 from ..net import ir
 from ..net.evaluate import EvalFailure, compile_expr, compile_ms
 from ..net.show import binding_to_json, marking_to_json, show_multiset
@@ -148,26 +149,6 @@ def _preconditions(net: ir.Net, t: ir.Transition, env: list, bound: set, marking
         if not ok:
             text = _guard_text(t)
             out.append(f"the guard{f' `{text}`' if text else ''} is false")
-    return out
-
-
-def _vars(e) -> set[int]:
-    out: set[int] = set()
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, ir.Var):
-            out.add(x.slot)
-        elif isinstance(x, ir.TupleE):
-            stack.extend(x.items)
-        elif isinstance(x, ir.BinE):
-            stack += [x.left, x.right]
-        elif isinstance(x, (ir.NotE, ir.NegE, ir.CheckE)):
-            stack.append(x.operand)
-        elif isinstance(x, ir.IfE):
-            stack += [x.cond, x.then, x.orelse]
-        elif isinstance(x, ir.CallE):
-            stack.extend(x.args)
     return out
 
 

@@ -251,21 +251,26 @@ def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent
             return list(seen), nxt
         new = []
         for m in frontier:
-            views = [dict(pl) for pl in m]
-            for ct in silent:
-                try:
-                    for env, removed in ct.enabled(views):
-                        stats["silent"] += 1
-                        target = ct.fire(m, views, env, removed)
-                        if target not in seen:
-                            seen[target] = None
-                            new.append(target)
-                except EvalFailure as err:
-                    raise _runtime_error(net, ct, err, m) from None
+            for target in _silent_successors(net, silent, m, stats):
+                if target not in seen:
+                    seen[target] = None
+                    new.append(target)
         if len(seen) > limit:
             return list(seen), {}  # let the exact replay report the limit
         frontier = new
     return list(seen), {}
+
+
+def _silent_successors(net, silent, m, stats: dict):
+    """Every marking one silent firing away from ``m`` (with repeats)."""
+    views = [dict(pl) for pl in m]
+    for ct in silent:
+        try:
+            for env, removed in ct.enabled(views):
+                stats["silent"] += 1
+                yield ct.fire(m, views, env, removed)
+        except EvalFailure as err:
+            raise _runtime_error(net, ct, err, m) from None
 
 
 def _closure(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent) -> list:
@@ -275,26 +280,18 @@ def _closure(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent) 
     seen = dict.fromkeys(start)
     queue = deque(start)
     while queue:
-        m = queue.popleft()
-        views = [dict(pl) for pl in m]
-        for ct in silent:
-            try:
-                for env, removed in ct.enabled(views):
-                    stats["silent"] += 1
-                    target = ct.fire(m, views, env, removed)
-                    if target not in seen:
-                        seen[target] = None
-                        queue.append(target)
-                        if len(seen) > limit:
-                            names = ", ".join(f"`{t.ir.name}`" for t in silent)
-                            raise SilentClosureTooLarge(
-                                f"before event seq {ev.seq} (line {ev.line}): the silent transitions reach more "
-                                f"than {limit:,} markings; they may fire forever (an unbounded silent "
-                                f"cycle).  Silent transitions: {names}\n  hint: give the step an `emit` "
-                                f"label if the implementation records it, bound the silent cycle in the "
-                                f"model, or raise --silent-limit")
-            except EvalFailure as err:
-                raise _runtime_error(net, ct, err, m) from None
+        for target in _silent_successors(net, silent, queue.popleft(), stats):
+            if target not in seen:
+                seen[target] = None
+                queue.append(target)
+                if len(seen) > limit:
+                    names = ", ".join(f"`{t.ir.name}`" for t in silent)
+                    raise SilentClosureTooLarge(
+                        f"before event seq {ev.seq} (line {ev.line}): the silent transitions reach more "
+                        f"than {limit:,} markings; they may fire forever (an unbounded silent "
+                        f"cycle).  Silent transitions: {names}\n  hint: give the step an `emit` "
+                        f"label if the implementation records it, bound the silent cycle in the "
+                        f"model, or raise --silent-limit")
     return list(seen)
 
 
