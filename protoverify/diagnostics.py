@@ -55,6 +55,7 @@ _ALL = [
     Message("PV309", "all-without-colset", "`all` needs a colour set, but {context} has none"),
     Message("PV310", "colset-too-large", "colour set `{name}` has {size} values; the limit is {limit}"),
     Message("PV311", "constant-eval", "{context}: {problem}"),
+    Message("PV312", "symmetry-broken", "{what} breaks the symmetry of `{colset}`: {why}"),
     Message("PV320", "temporal-misplaced", "`{op}` {why}"),
     Message("PV321", "place-as-value", "place `{name}` is not a value; {what}"),
     Message("PV322", "duplicate-property", "property `{name}` is already declared (line {first})"),

@@ -124,6 +124,8 @@ class _Checker:
                 self.in_transition = False
                 if t is not None:
                     transitions.append(t)
+        if not self.diags:
+            self._check_symmetry(transitions)
         if self.diags:
             self.diags.sort(key=lambda d: (d.line, d.column))
             raise ModelError(self.diags)
@@ -131,6 +133,20 @@ class _Checker:
         return ir.Net(model.name.name, self.src.name, dict(self.params), dict(self.colsets), dict(self.functions),
                       tuple(self.places.values()), tuple(transitions), symmetric,
                       tuple(r.path for r in model.props_refs))
+
+    def _check_symmetry(self, transitions) -> None:
+        """PV312: the model must not tell apart the values of a `symmetric` colour set."""
+        from types import SimpleNamespace
+
+        from ..explore.reduce.symcheck import symmetry_violations
+        view = SimpleNamespace(colsets=self.colsets, functions=self.functions,
+                               places=tuple(self.places.values()), transitions=transitions)
+        for v in symmetry_violations(view):
+            self.diags.append(self.src.diagnostic(
+                "PV312", v.loc.line, v.loc.column, what=v.what, colset=v.colset, why=v.why,
+                hint=f"values of a `symmetric` colour set may only be moved and compared with `==`/`!=` to "
+                     f"values of the same set; if they are not interchangeable, drop `symmetric` from "
+                     f"`colset {v.colset}`"))
 
     # --------------------------------------------------------- declarations
     def declare(self, d: A.Decl):
