@@ -16,7 +16,8 @@ class BuildExt(build_ext):
     def build_extensions(self):
         if self.compiler.compiler_type == "unix":
             for ext in self.extensions:
-                ext.extra_compile_args = ["-O3", "-std=c99", "-fno-strict-aliasing"]
+                ext.extra_compile_args = ["-O3", "-std=c99", "-fno-strict-aliasing", "-pthread"]
+                ext.extra_link_args = ["-pthread"]
         super().build_extensions()
 
 

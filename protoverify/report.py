@@ -68,6 +68,8 @@ def _stats(space: StateSpace, seconds: float) -> dict:
         "bytes_per_state": round(bps, 1) if bps is not None else None,
         "explorer": space.explorer,
     }
+    if getattr(space, "workers", 1) > 1:
+        out["workers"] = space.workers
     if space.fallback:
         out["fallback"] = space.fallback
     if space.compact:

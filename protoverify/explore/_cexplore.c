@@ -38,6 +38,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <time.h>
 
 #define CHUNK_BITS 16
 #define CHUNK ((uint64_t)1 << CHUNK_BITS)
@@ -55,6 +57,24 @@ typedef struct {
     uint64_t mask;     /* (1 << width) - 1 */
 } Field;
 
+/* what expanding one state needs: one per thread */
+typedef struct {
+    uint32_t *cnt;                /* counters of the state being expanded */
+    uint64_t *nz;                 /* which of them are non-zero (mw words), if mw > 0 */
+    int32_t *cand;                /* candidate transitions */
+    uint64_t *tacc;               /* their bit set */
+    int32_t *buf;                 /* enabled bindings */
+    uint64_t buf_cap;
+    uint64_t *cur;                /* workers: the record being expanded */
+    int32_t cur_words;
+    /* workers: successors computed in a batch (records, hashes, known targets, bindings) */
+    uint64_t *orec, *ohash, *ofirst;
+    uint32_t *otarget;
+    int32_t *obind;
+    uint64_t on, ocap;
+    int32_t owords;
+} Scratch;
+
 typedef struct {
     PyObject_HEAD
     /* the net */
@@ -70,7 +90,6 @@ typedef struct {
     int32_t ntraps;
     uint64_t *tbits;              /* per place (and one more: none): bit set of the transitions it triggers */
     uint8_t *ptrig_any;
-    uint64_t *tacc;
     int32_t twords;
     uint32_t *initial;
     uint64_t *R;
@@ -110,8 +129,13 @@ typedef struct {
     PyObject *error;
     /* scratch */
     uint64_t *cur, *nw, *tmp;
-    uint32_t *cnt;                /* counters of the state being expanded */
-    uint64_t *nz;                 /* which of them are non-zero (mw words), if mw > 0 */
+    Scratch ms;                   /* the calling thread's */
+    int workers;                  /* threads expanding a batch (1: sequential) */
+    uint64_t par_min, par_batch;  /* queue length that starts the threads; states per batch */
+    uint64_t par_batches, par_states, par_redone, par_helper;  /* parallel search figures */
+    double par_gen_s, par_commit_s;                            /* wall seconds in both phases */
+    double par_cpu_s;                                          /* CPU seconds of all threads expanding */
+    uint64_t par_lookups;                                      /* successors the commit looked up again */
     int32_t mw;                   /* words of a slot bit set; 0: small-net masks off */
     uint64_t *bmask;              /* per binding: need mask, inhibit mask (mw words each) */
     uint8_t *bsimple;             /* per binding: every need is one token (the masks decide) */
@@ -119,8 +143,6 @@ typedef struct {
     uint64_t sbuf_cap;
     uint64_t *rkeys, *rrecs;      /* compact mode: replay cache */
     int32_t rwords;
-    int32_t *buf;
-    uint64_t buf_cap;
     uint64_t widenings;
 } Core;
 
@@ -588,46 +610,53 @@ static inline int mask_enabled(const Core *c, const uint64_t *nz, int32_t u) {
 }
 
 
-static int push_buf(Core *c, uint64_t n, int32_t u) {
-    if (n >= c->buf_cap) {
-        uint64_t ncap = c->buf_cap ? c->buf_cap * 2 : 256;
-        int32_t *p = (int32_t *)xrealloc(c->buf, sizeof(int32_t) * ncap);
-        if (!p) return -1;
-        c->buf = p;
-        c->buf_cap = ncap;
+static int push_buf(Scratch *s, uint64_t n, int32_t u) {
+    if (n >= s->buf_cap) {
+        uint64_t ncap = s->buf_cap ? s->buf_cap * 2 : 256;
+        int32_t *p = (int32_t *)realloc(s->buf, sizeof(int32_t) * ncap);
+        if (!p) return -1;             /* no Python error set: workers run without the GIL */
+        s->buf = p;
+        s->buf_cap = ncap;
     }
-    c->buf[n] = u;
+    s->buf[n] = u;
     return 0;
 }
-
-/*
- * The enabled bindings of the marking in rec, in canonical order, into
- * c->buf.  Returns their number, or -1 with a Python exception set.  If the
- * Python code reported a model error, *err receives it (a new reference) and
- * the bindings before it are listed.
- */
-static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, const uint64_t *rec, PyObject **err,
-                          const int32_t *cand, int32_t ncand, uint64_t *nout);
 
 /*
  * Nets with many transitions: only those whose trigger place (the place of
  * their first input pattern, which every binding needs a token of) is
  * marked are looked at, in increasing order.
  */
-static int32_t candidates(Core *c, const uint32_t *cnt, int32_t *out) {
+static int32_t candidates(const Core *c, Scratch *sc) {
     const int32_t tw = c->twords;
-    uint64_t *acc = c->tacc;
+    uint64_t *acc = sc->tacc;
+    const uint32_t *cnt = sc->cnt;
     memcpy(acc, c->tbits + (uint64_t)c->nplaces * tw, sizeof(uint64_t) * (size_t)tw);  /* always looked at */
-    for (int32_t p = 0; p < c->nplaces; p++) {
-        if (!c->ptrig_any[p]) continue;
-        int marked = 0;
-        for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
-            if (cnt[s]) { marked = 1; break; }
-        if (!marked) continue;
-        const uint64_t *b = c->tbits + (uint64_t)p * tw;
-        for (int32_t w = 0; w < tw; w++) acc[w] |= b[w];
+    if (c->mw) {
+        /* the non-zero counters are a bit set already: visit only those */
+        for (int32_t w = 0; w < c->mw; w++) {
+            uint64_t x = sc->nz[w];
+            while (x) {
+                int32_t p = c->slot_place[w * 64 + __builtin_ctzll(x)];
+                x &= x - 1;
+                if (!c->ptrig_any[p]) continue;
+                const uint64_t *b = c->tbits + (uint64_t)p * tw;
+                for (int32_t k = 0; k < tw; k++) acc[k] |= b[k];
+            }
+        }
+    } else {
+        for (int32_t p = 0; p < c->nplaces; p++) {
+            if (!c->ptrig_any[p]) continue;
+            int marked = 0;
+            for (int32_t s = c->place_lo[p]; s < c->place_hi[p]; s++)
+                if (cnt[s]) { marked = 1; break; }
+            if (!marked) continue;
+            const uint64_t *b = c->tbits + (uint64_t)p * tw;
+            for (int32_t w = 0; w < tw; w++) acc[w] |= b[w];
+        }
     }
     int32_t k = 0;
+    int32_t *out = sc->cand;
     for (int32_t w = 0; w < tw; w++) {
         uint64_t x = acc[w];
         while (x) {
@@ -638,24 +667,25 @@ static int32_t candidates(Core *c, const uint32_t *cnt, int32_t *out) {
     return k;
 }
 
-static int64_t enabled(Core *c, const uint32_t *cnt, const uint64_t *nz, const uint64_t *rec, PyObject **err) {
+/*
+ * The enabled bindings of the marking in rec (counters unpacked in sc->cnt,
+ * sc->nz), in canonical order, into sc->buf.  Returns their number; -1 with
+ * a Python exception set; -2 out of memory (no exception set: py == 0);
+ * -3 a trap holds and py == 0 (a worker thread: the main thread must expand
+ * this state).  With py, if the Python code reported a model error, *err
+ * receives it (a new reference) and the bindings before it are listed.
+ */
+static int64_t enabled(Core *c, Scratch *sc, const uint64_t *rec, PyObject **err, int py) {
+    const uint32_t *cnt = sc->cnt;
+    const uint64_t *nz = sc->nz;
     uint64_t n = 0;
-    *err = NULL;
+    if (err) *err = NULL;
     int32_t ncand = c->ntrans;
-    int32_t *cand = NULL;
+    const int32_t *cand = NULL;
     if (c->tbits) {
-        cand = (int32_t *)malloc(sizeof(int32_t) * (size_t)(c->ntrans ? c->ntrans : 1));
-        if (!cand) { PyErr_NoMemory(); return -1; }
-        ncand = candidates(c, cnt, cand);
+        ncand = candidates(c, sc);
+        cand = sc->cand;
     }
-    int64_t result = enabled_in(c, cnt, nz, rec, err, cand, ncand, &n);
-    free(cand);
-    return result < 0 ? -1 : (int64_t)n;
-}
-
-static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, const uint64_t *rec, PyObject **err,
-                          const int32_t *cand, int32_t ncand, uint64_t *nout) {
-    uint64_t n = 0;
     for (int32_t ci = 0; ci < ncand; ci++) {
         int32_t t = cand ? cand[ci] : ci;
         const uint64_t n_start = n;
@@ -672,11 +702,16 @@ static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, cons
                 if (c->mw) ok = mask_enabled(c, nz, u) && (c->bsimple[u] || bind_enabled(cnt, c->bind + c->bind_off[u]));
                 else ok = bind_enabled(cnt, c->bind + c->bind_off[u]);
                 if (ok) {
-                    if (push_buf(c, n++, u) < 0) return -1;
+                    if (push_buf(sc, n++, u) < 0) {
+                        if (!py) return -2;
+                        PyErr_NoMemory();
+                        return -1;
+                    }
                 }
                 pc += 2;
             } else if (op == OP_TRAP) {
                 if (!trap_holds(c, cnt, c->trap + c->trap_off[prog[pc + 1]])) { pc += 2; continue; }
+                if (!py) return -3;
                 /* the Python code might fail here: it decides for the whole transition */
                 n = n_start;
                 PyObject *marking = decode(c, rec);
@@ -696,15 +731,16 @@ static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, cons
                         PyErr_SetString(PyExc_RuntimeError, "delegate returned an unknown binding");
                         Py_DECREF(seq); Py_DECREF(res); return -1;
                     }
-                    if (push_buf(c, n++, (int32_t)u) < 0) { Py_DECREF(seq); Py_DECREF(res); return -1; }
+                    if (push_buf(sc, n++, (int32_t)u) < 0) {
+                        PyErr_NoMemory(); Py_DECREF(seq); Py_DECREF(res); return -1;
+                    }
                 }
                 Py_DECREF(seq);
                 if (e != Py_None) {
                     Py_INCREF(e);
                     *err = e;
                     Py_DECREF(res);
-                    *nout = n;
-                    return 0;
+                    return (int64_t)n;
                 }
                 Py_DECREF(res);
                 break;
@@ -713,9 +749,9 @@ static int64_t enabled_in(Core *c, const uint32_t *cnt, const uint64_t *nz, cons
             }
         }
     }
-    *nout = n;
-    return 0;
+    return (int64_t)n;
 }
+
 
 /*
  * Fire binding u on rec (hash h) into nw; returns the new hash in *hout.
@@ -775,75 +811,39 @@ static int grow_scratch(Core *c, uint64_t n) {
     return 0;
 }
 
-static PyObject *Core_run(Core *c, PyObject *args) {
-    unsigned long long budget;
-    if (!PyArg_ParseTuple(args, "K", &budget)) return NULL;
-    if (c->status != ST_RUNNING) return PyLong_FromLong(c->status);
-    while (budget-- > 0) {
-        if (c->head >= c->nstates) { c->status = ST_DONE; break; }
-        uint64_t head = c->head;
-    restart:
-        load(c, head, c->cur);
-        uint64_t h = 0;
-        unpack_plain(c, c->cur, c->cnt, c->nz);
-        if (c->compact) h = full_hash(c, c->cur);
-        PyObject *err = NULL;
-        int64_t n = enabled(c, c->cnt, c->nz, c->cur, &err);
-        if (n < 0) return NULL;
-        if (grow_scratch(c, (uint64_t)n) < 0) { Py_XDECREF(err); return NULL; }
-        const int32_t nwords = c->nwords;
-        /* phase 1: every successor and its hash; prefetch its bucket */
-        for (int64_t i = 0; i < n; i++) {
-            const int32_t *b = c->bind + c->bind_off[c->buf[i]];
-            int32_t oslot;
-            uint64_t oval, h2;
-            int r = fire(c, c->cur, c->cnt, h, b, c->sbuf + (uint64_t)i * nwords, &h2, &oslot, &oval);
-            if (r == 2) {
-                Py_XDECREF(err);
-                PyErr_SetString(PyExc_OverflowError, "a place holds more than 2^32-1 tokens of one colour");
-                return NULL;
-            }
-            if (r == 1) {
-                /* widen every record, then expand this state again */
-                Py_XDECREF(err);
-                if (widen(c, oslot, oval) < 0) return NULL;
-                goto restart;
-            }
-            if (c->compact) {
-                c->shash[i] = h2;
-                __builtin_prefetch(&c->fptable[fmix64(fingerprint(h2)) & c->mask]);
-            } else {
-                uint64_t m = word_hash(c, c->sbuf + (uint64_t)i * nwords);
-                c->shash[i] = m;
-                __builtin_prefetch(&c->tags[m & c->mask]);
-                __builtin_prefetch(&c->table[m & c->mask]);
-            }
-        }
-        if (!c->compact) {
-            /* phase 1b: prefetch the record a matching tag points to */
-            for (int64_t i = 0; i < n; i++) {
-                uint64_t m = c->shash[i];
-                uint64_t pos = m & c->mask;
-                if (c->tags[pos] == tag_of(m)) __builtin_prefetch(record(c, c->table[pos]));
-            }
-        }
-        /* phase 2: look them up in order */
-        uint64_t succ_start = c->nsucc;
-        int stopped = 0;
-        for (int64_t i = 0; i < n; i++) {
-            int32_t u = c->buf[i];
-            const int32_t *b = c->bind + c->bind_off[u];
-            const uint64_t *nw = c->sbuf + (uint64_t)i * nwords;
-            uint64_t h2 = c->shash[i];
-            c->fired[b[0]] = 1;
-            c->edges++;
-            uint32_t target;
+/* a worker found the successor's fingerprint in the table (compact mode: no state number) */
+#define KNOWN_FP 0xFFFFFFFEu
+
+/*
+ * Record the n successors of state `head`, in order: bindings binds[i],
+ * records sbuf (nwords each), hashes shash, and known[i], the state a
+ * worker already found in the table (NONE32: look it up; known may be
+ * NULL).  Counts edges, adds the new states, updates bounds, successor
+ * lists and dead markings, and moves the queue head.  err: the model error
+ * the expansion met, if any (consumed).  Returns 0 to go on, 1 when the
+ * search stopped (status set), -1 on a Python error.
+ */
+static int commit(Core *c, uint64_t head, int64_t n, const int32_t *binds, const uint64_t *sbuf,
+                  const uint64_t *shash, const uint32_t *known, PyObject *err) {
+    const int32_t nwords = c->nwords;
+    uint64_t succ_start = c->nsucc;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t u = binds[i];
+        const int32_t *b = c->bind + c->bind_off[u];
+        c->fired[b[0]] = 1;
+        c->edges++;
+        uint32_t target = known ? known[i] : NONE32;
+        if (target == KNOWN_FP) {
+            target = NONE32;          /* compact mode: successors are not kept */
+        } else if (target == NONE32) {
+            if (known) c->par_lookups++;
+            const uint64_t *nw = sbuf + (uint64_t)i * nwords;
+            uint64_t h2 = shash[i];
             uint64_t pos = 0;
             int found;
             if (c->compact) {
                 /* the table holds fingerprints only: no state number (successors are not kept) */
                 found = lookup_compact(c, fingerprint(h2), &pos);
-                target = NONE32;
             } else {
                 target = lookup_exact(c, nw, h2, &pos);
                 found = target != NONE32;
@@ -852,11 +852,11 @@ static PyObject *Core_run(Core *c, PyObject *args) {
                 if (c->nstates >= c->limit) {
                     c->status = ST_LIMIT;
                     c->nsucc = succ_start;
-                    stopped = 1;
-                    break;
+                    Py_XDECREF(err);
+                    return 1;
                 }
                 target = (uint32_t)c->nstates;
-                if (add_state(c, nw, h2, pos, (uint32_t)head) < 0) { Py_XDECREF(err); return NULL; }
+                if (add_state(c, nw, h2, pos, (uint32_t)head) < 0) { Py_XDECREF(err); return -1; }
                 /* bounds */
                 const int32_t *q = b + 2 + 2 * b[1];
                 q += 1 + q[0];
@@ -868,27 +868,607 @@ static PyObject *Core_run(Core *c, PyObject *args) {
                     if (tot > c->bounds[p]) c->bounds[p] = tot;
                 }
             }
-            if (c->keep) {
-                if (grow_u64(&c->succ, &c->succ_cap, c->nsucc + 1) < 0) { Py_XDECREF(err); return NULL; }
-                c->succ[c->nsucc++] = ((uint64_t)target << 32) | (uint32_t)u;
-            }
-        }
-        if (stopped) { Py_XDECREF(err); break; }
-        if (err) {
-            Py_XSETREF(c->error, err);
-            c->status = ST_ERROR;
-            break;
         }
         if (c->keep) {
-            if (grow_u64(&c->succ_off, &c->succ_off_cap, head + 2) < 0) return NULL;
-            c->succ_off[head + 1] = c->nsucc;
+            if (grow_u64(&c->succ, &c->succ_cap, c->nsucc + 1) < 0) { Py_XDECREF(err); return -1; }
+            c->succ[c->nsucc++] = ((uint64_t)target << 32) | (uint32_t)u;
         }
-        if (n == 0) {
-            if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return NULL;
-            c->dead[c->ndead++] = (uint32_t)head;
+    }
+    if (err) {
+        Py_XSETREF(c->error, err);
+        c->status = ST_ERROR;
+        return 1;
+    }
+    if (c->keep) {
+        if (grow_u64(&c->succ_off, &c->succ_off_cap, head + 2) < 0) return -1;
+        c->succ_off[head + 1] = c->nsucc;
+    }
+    if (n == 0) {
+        if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return -1;
+        c->dead[c->ndead++] = (uint32_t)head;
+    }
+    c->head = head + 1;
+    if (c->compact) release_chunks(c);
+    return 0;
+}
+
+/* expand the state at the queue head on the calling thread (which holds the
+   GIL): 0 to go on, 1 when the search stopped (status set), -1 on a Python error */
+static int expand_head(Core *c) {
+    uint64_t head = c->head;
+restart:
+    load(c, head, c->cur);
+    uint64_t h = 0;
+    unpack_plain(c, c->cur, c->ms.cnt, c->ms.nz);
+    if (c->compact) h = full_hash(c, c->cur);
+    PyObject *err = NULL;
+    int64_t n = enabled(c, &c->ms, c->cur, &err, 1);
+    if (n < 0) return -1;
+    if (grow_scratch(c, (uint64_t)n) < 0) { Py_XDECREF(err); return -1; }
+    const int32_t nwords = c->nwords;
+    /* phase 1: every successor and its hash; prefetch its bucket */
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t *b = c->bind + c->bind_off[c->ms.buf[i]];
+        int32_t oslot;
+        uint64_t oval, h2;
+        int r = fire(c, c->cur, c->ms.cnt, h, b, c->sbuf + (uint64_t)i * nwords, &h2, &oslot, &oval);
+        if (r == 2) {
+            Py_XDECREF(err);
+            PyErr_SetString(PyExc_OverflowError, "a place holds more than 2^32-1 tokens of one colour");
+            return -1;
         }
-        c->head = head + 1;
-        if (c->compact) release_chunks(c);
+        if (r == 1) {
+            /* widen every record, then expand this state again */
+            Py_XDECREF(err);
+            if (widen(c, oslot, oval) < 0) return -1;
+            goto restart;
+        }
+        if (c->compact) {
+            c->shash[i] = h2;
+            __builtin_prefetch(&c->fptable[fmix64(fingerprint(h2)) & c->mask]);
+        } else {
+            uint64_t m = word_hash(c, c->sbuf + (uint64_t)i * nwords);
+            c->shash[i] = m;
+            __builtin_prefetch(&c->tags[m & c->mask]);
+            __builtin_prefetch(&c->table[m & c->mask]);
+        }
+    }
+    if (!c->compact) {
+        /* phase 1b: prefetch the record a matching tag points to */
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t m = c->shash[i];
+            uint64_t pos = m & c->mask;
+            if (c->tags[pos] == tag_of(m)) __builtin_prefetch(record(c, c->table[pos]));
+        }
+    }
+    /* phase 2: look them up in order */
+    return commit(c, head, n, c->ms.buf, c->sbuf, c->shash, NULL, err);
+}
+
+/* ------------------------------------------------------------ parallel search
+ *
+ * With workers > 1, run() expands the queue in batches of up to PAR_BATCH
+ * states, in three steps (the GIL is released in the first two; the
+ * calling thread is one of the workers):
+ *
+ * 1. expand (parallel): each state's enabled bindings, its successors and
+ *    their hashes, and a look-up of each successor in the table as it stood
+ *    when the batch began (nothing shared is written);
+ * 2. deduplicate (parallel): the successors not found are split by hash
+ *    among the workers, and each worker scans its share in queue order
+ *    (state by state, binding by binding), marking every successor with the
+ *    first occurrence of its marking in the batch;
+ * 3. commit (calling thread): the states one by one in queue order; a first
+ *    occurrence becomes a new state (its number is the next one, as in the
+ *    sequential search), a later occurrence takes the number of the first.
+ *
+ * New states therefore get the numbers the sequential search gives them, and
+ * every result (numbering, parents, edges, dead markings, successor lists,
+ * errors, where a limit stops) is the same.  A state whose trap holds
+ * (Python must decide), whose firing overflows a counter, or for which a
+ * worker ran out of memory is expanded in step 3 by the sequential code; the
+ * successors committed after it are then looked up in the table again, and
+ * after a widening the rest of the batch is computed again.
+ */
+
+#define PAR_MIN 256          /* a shorter queue is expanded on the calling thread (default) */
+#define PAR_BATCH 16384      /* states per parallel step (default) */
+#define PAR_BLOCK 64         /* states a worker takes at a time */
+#define PAR_AHEAD 4          /* the commit prefetches the buckets of the state this far ahead */
+#define REF_SHIFT 48         /* a successor in a batch: (worker << REF_SHIFT) | index in its arena */
+
+typedef struct Pool Pool;
+
+typedef struct {
+    Pool *pool;
+    int index;
+    Scratch s;
+    pthread_t tid;
+    double cpu;                   /* CPU seconds spent expanding and deduplicating */
+    uint64_t pcount[256];         /* successors not found, per partition */
+    uint64_t *dkey, *dref;        /* step 2: this worker's partition (hash, successor + 1) */
+    uint64_t dcap;
+} Worker;
+
+struct Pool {
+    Core *c;
+    int nworkers;                 /* including the calling thread */
+    int started;                  /* helper threads running */
+    int nparts;                   /* partitions of step 2: the threads running */
+    Worker *w;
+    pthread_mutex_t mu;
+    pthread_cond_t go, fin;
+    uint64_t gen;                 /* step number (helpers wait for it to change) */
+    int phase;                    /* 0: expand, 1: deduplicate */
+    int finished;
+    int quit;
+    uint64_t first, count;        /* the batch: states first .. first + count - 1 */
+    uint64_t next;                /* next block to take (atomic) */
+    uint8_t *st_worker, *st_ok;
+    uint64_t *st_off;
+    uint32_t *st_n;
+};
+
+static int ensure_out(Scratch *s, uint64_t need, int32_t nwords) {
+    if (s->owords != nwords) {
+        uint64_t *a = (uint64_t *)realloc(s->orec, sizeof(uint64_t) * (size_t)nwords * (s->ocap ? s->ocap : 1));
+        if (!a) return -1;
+        s->orec = a;
+        s->owords = nwords;
+    }
+    if (need <= s->ocap) return 0;
+    uint64_t ncap = s->ocap ? s->ocap * 2 : 4096;
+    while (ncap < need) ncap *= 2;
+    uint64_t *a = (uint64_t *)realloc(s->orec, sizeof(uint64_t) * (size_t)nwords * ncap);
+    if (!a) return -1;
+    s->orec = a;
+    a = (uint64_t *)realloc(s->ohash, sizeof(uint64_t) * ncap);
+    if (!a) return -1;
+    s->ohash = a;
+    a = (uint64_t *)realloc(s->ofirst, sizeof(uint64_t) * ncap);
+    if (!a) return -1;
+    s->ofirst = a;
+    uint32_t *t = (uint32_t *)realloc(s->otarget, sizeof(uint32_t) * ncap);
+    if (!t) return -1;
+    s->otarget = t;
+    int32_t *bb = (int32_t *)realloc(s->obind, sizeof(int32_t) * ncap);
+    if (!bb) return -1;
+    s->obind = bb;
+    s->ocap = ncap;
+    return 0;
+}
+
+/* the key of a successor in step 2 (a bijection of the fingerprint in compact mode) */
+static inline uint64_t dedup_key(const Core *c, uint64_t h) {
+    return c->compact ? fmix64(fingerprint(h)) : h;
+}
+
+static inline int part_of(uint64_t key, int nparts) {
+    return (int)(((key >> 32) * (uint64_t)nparts) >> 32);
+}
+
+/* step 1, one state: its successors into the worker's own arena */
+static void gen_state(Pool *P, Worker *w, uint64_t i) {
+    const Core *c = P->c;
+    Scratch *s = &w->s;
+    P->st_ok[i] = 0;
+    P->st_worker[i] = (uint8_t)w->index;
+    const int32_t nwords = c->nwords;
+    load(c, P->first + i, s->cur);
+    unpack_plain(c, s->cur, s->cnt, s->nz);
+    uint64_t h = c->compact ? full_hash(c, s->cur) : 0;
+    int64_t n = enabled((Core *)c, s, s->cur, NULL, 0);
+    if (n < 0) return;                          /* a trap holds, or no memory: the calling thread expands it */
+    if (ensure_out(s, s->on + (uint64_t)n, nwords) < 0) return;
+    uint64_t off = s->on;
+    uint64_t *rec = s->orec + off * (uint64_t)nwords;
+    uint64_t *hash = s->ohash + off;
+    for (int64_t k = 0; k < n; k++) {
+        int32_t oslot;
+        uint64_t oval, h2;
+        if (fire(c, s->cur, s->cnt, h, c->bind + c->bind_off[s->buf[k]], rec + (uint64_t)k * nwords, &h2,
+                 &oslot, &oval))
+            return;                             /* overflow: widening is the calling thread's */
+        if (c->compact) {
+            hash[k] = h2;
+            __builtin_prefetch(&c->fptable[fmix64(fingerprint(h2)) & c->mask]);
+        } else {
+            uint64_t m = word_hash(c, rec + (uint64_t)k * nwords);
+            hash[k] = m;
+            __builtin_prefetch(&c->tags[m & c->mask]);
+            __builtin_prefetch(&c->table[m & c->mask]);
+        }
+    }
+    if (!c->compact) {
+        for (int64_t k = 0; k < n; k++) {
+            uint64_t pos = hash[k] & c->mask;
+            if (c->tags[pos] == tag_of(hash[k])) __builtin_prefetch(record(c, c->table[pos]));
+        }
+    }
+    for (int64_t k = 0; k < n; k++) {
+        uint64_t pos;
+        uint32_t t;
+        if (c->compact) t = lookup_compact(c, fingerprint(hash[k]), &pos) ? KNOWN_FP : NONE32;
+        else t = lookup_exact(c, rec + (uint64_t)k * nwords, hash[k], &pos);
+        s->otarget[off + k] = t;
+        if (t == NONE32) w->pcount[part_of(dedup_key(c, hash[k]), P->nparts)]++;
+        s->obind[off + k] = s->buf[k];
+    }
+    s->on = off + (uint64_t)n;
+    P->st_off[i] = off;
+    P->st_n[i] = (uint32_t)n;
+    P->st_ok[i] = 1;
+}
+
+static void expand_step(Pool *P, Worker *w) {
+    w->s.on = 0;
+    memset(w->pcount, 0, sizeof(w->pcount));
+    for (;;) {
+        uint64_t b = __atomic_fetch_add(&P->next, (uint64_t)PAR_BLOCK, __ATOMIC_RELAXED);
+        if (b >= P->count) break;
+        uint64_t e = b + PAR_BLOCK < P->count ? b + PAR_BLOCK : P->count;
+        for (uint64_t i = b; i < e; i++) gen_state(P, w, i);
+    }
+}
+
+/* step 2: this worker's partition of the successors not found, in queue order */
+static void dedup_step(Pool *P, Worker *w) {
+    const Core *c = P->c;
+    const int32_t nwords = c->nwords;
+    const int me = w->index;
+    const uint64_t dmask = w->dcap - 1;
+    memset(w->dref, 0, sizeof(uint64_t) * w->dcap);
+    for (uint64_t i = 0; i < P->count; i++) {
+        if (!P->st_ok[i]) continue;
+        const int ow = P->st_worker[i];
+        Scratch *s = &P->w[ow].s;
+        const uint64_t off = P->st_off[i];
+        const uint32_t n = P->st_n[i];
+        for (uint32_t k = 0; k < n; k++) {
+            const uint64_t j = off + k;
+            if (s->otarget[j] != NONE32) continue;
+            const uint64_t key = dedup_key(c, s->ohash[j]);
+            if (part_of(key, P->nparts) != me) continue;
+            const uint64_t ref = ((uint64_t)ow << REF_SHIFT) | j;
+            uint64_t pos = (key ^ (key >> 29)) & dmask;
+            for (;;) {
+                uint64_t r = w->dref[pos];
+                if (r == 0) {
+                    w->dref[pos] = ref + 1;
+                    w->dkey[pos] = key;
+                    s->ofirst[j] = ref;
+                    break;
+                }
+                if (w->dkey[pos] == key) {
+                    uint64_t other = r - 1;
+                    const Scratch *so = &P->w[other >> REF_SHIFT].s;
+                    uint64_t oj = other & (((uint64_t)1 << REF_SHIFT) - 1);
+                    if (c->compact || memcmp(so->orec + oj * (uint64_t)nwords, s->orec + j * (uint64_t)nwords,
+                                             sizeof(uint64_t) * (size_t)nwords) == 0) {
+                        s->ofirst[j] = other;
+                        break;
+                    }
+                }
+                pos = (pos + 1) & dmask;
+            }
+        }
+    }
+}
+
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void do_step(Pool *P, Worker *w, int phase) {
+    double t0 = thread_cpu_s();
+    if (phase == 0) expand_step(P, w);
+    else dedup_step(P, w);
+    w->cpu += thread_cpu_s() - t0;
+}
+
+static void *worker_main(void *arg) {
+    Worker *w = (Worker *)arg;
+    Pool *P = w->pool;
+    uint64_t seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&P->mu);
+        while (P->gen == seen) pthread_cond_wait(&P->go, &P->mu);
+        seen = P->gen;
+        int quit = P->quit, phase = P->phase;
+        pthread_mutex_unlock(&P->mu);
+        if (quit) break;
+        do_step(P, w, phase);
+        pthread_mutex_lock(&P->mu);
+        P->finished++;
+        pthread_cond_signal(&P->fin);
+        pthread_mutex_unlock(&P->mu);
+    }
+    return NULL;
+}
+
+/* one step on every running thread (called without the GIL) */
+static void pool_step(Pool *P, int phase) {
+    pthread_mutex_lock(&P->mu);
+    P->finished = 0;
+    P->phase = phase;
+    P->gen++;
+    pthread_cond_broadcast(&P->go);
+    pthread_mutex_unlock(&P->mu);
+    do_step(P, &P->w[0], phase);
+    pthread_mutex_lock(&P->mu);
+    while (P->finished < P->started) pthread_cond_wait(&P->fin, &P->mu);
+    pthread_mutex_unlock(&P->mu);
+}
+
+static int scratch_init(const Core *c, Scratch *s) {
+    memset(s, 0, sizeof(*s));
+    s->cnt = (uint32_t *)calloc((size_t)(c->nslots > 0 ? c->nslots : 1), sizeof(uint32_t));
+    s->nz = (uint64_t *)calloc((size_t)(c->mw ? c->mw : 1), sizeof(uint64_t));
+    s->cand = (int32_t *)calloc((size_t)(c->ntrans > 0 ? c->ntrans : 1), sizeof(int32_t));
+    s->tacc = (uint64_t *)calloc((size_t)(c->twords > 0 ? c->twords : 1), sizeof(uint64_t));
+    if (!s->cnt || !s->nz || !s->cand || !s->tacc) return -1;
+    return 0;
+}
+
+static void scratch_free(Scratch *s) {
+    free(s->cnt); free(s->nz); free(s->cand); free(s->tacc); free(s->buf); free(s->cur);
+    free(s->orec); free(s->ohash); free(s->ofirst); free(s->otarget); free(s->obind);
+    memset(s, 0, sizeof(*s));
+}
+
+static void pool_stop(Pool *P) {
+    if (P->started) {
+        pthread_mutex_lock(&P->mu);
+        P->quit = 1;
+        P->gen++;
+        pthread_cond_broadcast(&P->go);
+        pthread_mutex_unlock(&P->mu);
+        for (int k = 1; k <= P->started; k++) pthread_join(P->w[k].tid, NULL);
+    }
+    if (P->w) {
+        for (int k = 0; k < P->nworkers; k++) {
+            P->c->par_cpu_s += P->w[k].cpu;
+            scratch_free(&P->w[k].s);
+            free(P->w[k].dkey);
+            free(P->w[k].dref);
+        }
+    }
+    free(P->w);
+    free(P->st_worker); free(P->st_ok); free(P->st_off); free(P->st_n);
+    pthread_mutex_destroy(&P->mu);
+    pthread_cond_destroy(&P->go);
+    pthread_cond_destroy(&P->fin);
+}
+
+/* the state number committed for a successor of the batch */
+static inline uint32_t ref_target(const Pool *P, uint64_t ref) {
+    return P->w[ref >> REF_SHIFT].s.otarget[ref & (((uint64_t)1 << REF_SHIFT) - 1)];
+}
+
+/*
+ * Step 3 for batch state i (computed by a worker): commit()'s work, with the
+ * look-ups done by the workers.  dirty: the sequential code expanded a state
+ * of this batch before this one (it may have added states the workers did
+ * not see): first occurrences are then looked up in the table again.
+ */
+static int commit_batch_state(Core *c, Pool *P, uint64_t i, int dirty) {
+    const uint64_t head = c->head;
+    const int ow = P->st_worker[i];
+    Scratch *s = &P->w[ow].s;
+    const uint64_t off = P->st_off[i];
+    const uint32_t n = P->st_n[i];
+    const int32_t nwords = c->nwords;
+    uint64_t succ_start = c->nsucc;
+    for (uint32_t k = 0; k < n; k++) {
+        const uint64_t j = off + k;
+        int32_t u = s->obind[j];
+        const int32_t *b = c->bind + c->bind_off[u];
+        c->fired[b[0]] = 1;
+        c->edges++;
+        uint32_t target = s->otarget[j];
+        if (target == NONE32) {
+            const uint64_t ref = ((uint64_t)ow << REF_SHIFT) | j;
+            const uint64_t fr = s->ofirst[j];
+            if (fr != ref) {
+                target = ref_target(P, fr);       /* the first occurrence, committed before */
+            } else {
+                const uint64_t *nw = s->orec + j * (uint64_t)nwords;
+                const uint64_t h2 = s->ohash[j];
+                uint64_t pos = 0;
+                int found = 0;
+                c->par_lookups++;
+                if (c->compact) {
+                    found = lookup_compact(c, fingerprint(h2), &pos);
+                    if (found) target = KNOWN_FP;
+                } else if (dirty) {
+                    target = lookup_exact(c, nw, h2, &pos);
+                    found = target != NONE32;
+                } else {
+                    /* not in the table (step 1) nor earlier in the batch (step 2): a free bucket */
+                    pos = h2 & c->mask;
+                    while (c->tags[pos]) pos = (pos + 1) & c->mask;
+                }
+                if (!found) {
+                    if (c->nstates >= c->limit) {
+                        c->status = ST_LIMIT;
+                        c->nsucc = succ_start;
+                        return 1;
+                    }
+                    target = (uint32_t)c->nstates;
+                    if (add_state(c, nw, h2, pos, (uint32_t)head) < 0) return -1;
+                    const int32_t *q = b + 2 + 2 * b[1];
+                    q += 1 + q[0];
+                    q += 1 + 2 * q[0];
+                    int32_t ng = *q++;
+                    for (int32_t g = 0; g < ng; g++, q += 2) {
+                        int32_t p = q[0];
+                        uint64_t tot = place_total(c, nw, p);
+                        if (tot > c->bounds[p]) c->bounds[p] = tot;
+                    }
+                    if (c->compact) target = KNOWN_FP;
+                }
+                s->otarget[j] = target;           /* for the later occurrences */
+            }
+        }
+        if (target == KNOWN_FP) target = NONE32;  /* compact mode: successors are not kept */
+        if (c->keep) {
+            if (grow_u64(&c->succ, &c->succ_cap, c->nsucc + 1) < 0) return -1;
+            c->succ[c->nsucc++] = ((uint64_t)target << 32) | (uint32_t)u;
+        }
+    }
+    if (c->keep) {
+        if (grow_u64(&c->succ_off, &c->succ_off_cap, head + 2) < 0) return -1;
+        c->succ_off[head + 1] = c->nsucc;
+    }
+    if (n == 0) {
+        if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return -1;
+        c->dead[c->ndead++] = (uint32_t)head;
+    }
+    c->head = head + 1;
+    if (c->compact) release_chunks(c);
+    return 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int run_parallel(Core *c, uint64_t budget) {
+    Pool P;
+    memset(&P, 0, sizeof(P));
+    P.c = c;
+    P.nworkers = c->workers > 255 ? 255 : c->workers;
+    pthread_mutex_init(&P.mu, NULL);
+    pthread_cond_init(&P.go, NULL);
+    pthread_cond_init(&P.fin, NULL);
+    P.w = (Worker *)calloc((size_t)P.nworkers, sizeof(Worker));
+    P.st_worker = (uint8_t *)malloc(c->par_batch);
+    P.st_ok = (uint8_t *)malloc(c->par_batch);
+    P.st_off = (uint64_t *)malloc(sizeof(uint64_t) * c->par_batch);
+    P.st_n = (uint32_t *)malloc(sizeof(uint32_t) * c->par_batch);
+    int failed = !P.w || !P.st_worker || !P.st_ok || !P.st_off || !P.st_n;
+    for (int k = 0; !failed && k < P.nworkers; k++) {
+        P.w[k].pool = &P;
+        P.w[k].index = k;
+        if (scratch_init(c, &P.w[k].s) < 0) failed = 1;
+    }
+    if (failed) { pool_stop(&P); PyErr_NoMemory(); return -1; }
+    int threads_tried = 0;
+    int result = 0;
+    while (budget > 0) {
+        if (c->head >= c->nstates) { c->status = ST_DONE; break; }
+        uint64_t avail = c->nstates - c->head;
+        if (avail >= c->par_min && !threads_tried) {
+            /* start the helpers when the queue is first long enough (a small net never starts them) */
+            threads_tried = 1;
+            for (int k = 1; k < P.nworkers; k++) {
+                if (pthread_create(&P.w[k].tid, NULL, worker_main, &P.w[k]) != 0) break;
+                P.started = k;
+            }
+            P.nparts = P.started + 1;
+        }
+        if (avail < c->par_min || !P.started) {
+            int r = expand_head(c);
+            budget--;
+            if (r < 0) { result = -1; break; }
+            if (r > 0) break;
+            continue;
+        }
+        uint64_t count = avail < budget ? avail : budget;
+        if (count > c->par_batch) count = c->par_batch;
+        int nomem = 0;
+        for (int k = 0; k <= P.started; k++) {
+            Scratch *s = &P.w[k].s;
+            if (s->cur_words != c->nwords) {
+                uint64_t *a = (uint64_t *)realloc(s->cur, sizeof(uint64_t) * (size_t)c->nwords);
+                if (!a) { nomem = 1; break; }
+                s->cur = a;
+                s->cur_words = c->nwords;
+            }
+        }
+        if (nomem) { PyErr_NoMemory(); result = -1; break; }
+        P.first = c->head;
+        P.count = count;
+        P.next = 0;
+        double t0 = now_s();
+        Py_BEGIN_ALLOW_THREADS
+        pool_step(&P, 0);
+        Py_END_ALLOW_THREADS
+        /* step 2's tables: at most half full */
+        for (int k = 0; k <= P.started && !nomem; k++) {
+            uint64_t need = 0;
+            for (int w = 0; w <= P.started; w++) need += P.w[w].pcount[k];
+            uint64_t cap = 64;
+            while (cap < 2 * need) cap *= 2;
+            Worker *W = &P.w[k];
+            if (cap > W->dcap) {
+                uint64_t *a = (uint64_t *)realloc(W->dkey, sizeof(uint64_t) * cap);
+                if (a) W->dkey = a;
+                uint64_t *r = a ? (uint64_t *)realloc(W->dref, sizeof(uint64_t) * cap) : NULL;
+                if (r) { W->dref = r; W->dcap = cap; }
+                else nomem = 1;
+            }
+        }
+        if (nomem) { PyErr_NoMemory(); result = -1; break; }
+        Py_BEGIN_ALLOW_THREADS
+        pool_step(&P, 1);
+        Py_END_ALLOW_THREADS
+        double t1 = now_s();
+        c->par_batches++;
+        /* step 3: commit in queue order */
+        const uint64_t widenings = c->widenings;
+        int r = 0, dirty = 0;
+        for (uint64_t i = 0; i < count; i++) {
+            if (!c->compact && i + PAR_AHEAD < count && P.st_ok[i + PAR_AHEAD]) {
+                /* the buckets the commit of a later state will look at */
+                const Scratch *s = &P.w[P.st_worker[i + PAR_AHEAD]].s;
+                uint64_t off = P.st_off[i + PAR_AHEAD];
+                for (uint32_t k = 0; k < P.st_n[i + PAR_AHEAD]; k++) {
+                    if (s->otarget[off + k] != NONE32) continue;
+                    uint64_t m = s->ohash[off + k];
+                    __builtin_prefetch(&c->tags[m & c->mask]);
+                    __builtin_prefetch(&c->table[m & c->mask]);
+                }
+            }
+            if (P.st_ok[i]) {
+                r = commit_batch_state(c, &P, i, dirty);
+                c->par_states++;
+                if (P.st_worker[i]) c->par_helper++;
+            } else {
+                r = expand_head(c);
+                dirty = 1;
+                c->par_redone++;
+            }
+            budget--;
+            if (r != 0) break;
+            if (c->widenings != widenings) break;   /* records re-encoded: compute the rest again */
+        }
+        c->par_gen_s += t1 - t0;
+        c->par_commit_s += now_s() - t1;
+        if (r < 0) { result = -1; break; }
+        if (r > 0) break;
+    }
+    pool_stop(&P);
+    return result;
+}
+
+static PyObject *Core_run(Core *c, PyObject *args) {
+    unsigned long long budget;
+    if (!PyArg_ParseTuple(args, "K", &budget)) return NULL;
+    if (c->status != ST_RUNNING) return PyLong_FromLong(c->status);
+    if (c->workers > 1) {
+        if (run_parallel(c, budget) < 0) return NULL;
+    } else {
+        while (budget-- > 0) {
+            if (c->head >= c->nstates) { c->status = ST_DONE; break; }
+            int r = expand_head(c);
+            if (r < 0) return NULL;
+            if (r > 0) break;
+        }
     }
     if (c->status == ST_RUNNING && c->head >= c->nstates) c->status = ST_DONE;
     return PyLong_FromLong(c->status);
@@ -915,32 +1495,27 @@ static int successor_of(Core *c, const uint64_t *rec, const uint32_t *cnt, uint6
 /* first binding from the marking in src_rec leading to hash fp (and record target if exact) */
 static int64_t first_edge_rec(Core *c, const uint64_t *src, uint64_t fp, const uint8_t *target_rec,
                              uint64_t *out) {
-    uint32_t *cnt = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(c->nslots ? c->nslots : 1));
-    uint64_t *nz = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(c->mw ? c->mw : 1));
-    if (!cnt || !nz) { free(cnt); free(nz); PyErr_NoMemory(); return -2; }
-    unpack_plain(c, src, cnt, nz);
+    const uint32_t *cnt = c->ms.cnt;   /* enabled() leaves the counters alone */
+    unpack_plain(c, src, c->ms.cnt, c->ms.nz);
     uint64_t h = full_hash(c, src);
     PyObject *err = NULL;
-    int64_t n = enabled(c, cnt, nz, src, &err);
-    free(nz);
-    if (n < 0) { free(cnt); return -2; }
+    int64_t n = enabled(c, &c->ms, src, &err, 1);
+    if (n < 0) { return -2; }
     Py_XDECREF(err);
-    /* enabled() writes into c->buf: keep a copy */
+    /* enabled() writes into c->ms.buf: keep a copy */
     int32_t *bufcopy = (int32_t *)malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
-    if (!bufcopy) { free(cnt); PyErr_NoMemory(); return -2; }
-    memcpy(bufcopy, c->buf, sizeof(int32_t) * (size_t)n);
+    if (!bufcopy) { PyErr_NoMemory(); return -2; }
+    if (n > 0) memcpy(bufcopy, c->ms.buf, sizeof(int32_t) * (size_t)n);
     for (int64_t i = 0; i < n; i++) {
         uint64_t h2;
-        if (successor_of(c, src, cnt, h, bufcopy[i], out, &h2) < 0) { free(bufcopy); free(cnt); return -2; }
+        if (successor_of(c, src, cnt, h, bufcopy[i], out, &h2) < 0) { free(bufcopy); return -2; }
         if (fingerprint(h2) != fp) continue;
         if (target_rec && memcmp(out, target_rec, (size_t)c->rec_bytes) != 0) continue;
         int64_t u = bufcopy[i];
         free(bufcopy);
-        free(cnt);
         return u;
     }
     free(bufcopy);
-    free(cnt);
     return -1;
 }
 
@@ -1208,7 +1783,7 @@ static PyObject *Core_memory(Core *c, PyObject *Py_UNUSED(ignored)) {
 static PyObject *Core_stats(Core *c, PyObject *Py_UNUSED(ignored)) {
     uint64_t kept = c->nstates;
     if (c->compact) kept = c->nstates - (c->freed_chunks << CHUNK_BITS < c->nstates ? c->freed_chunks << CHUNK_BITS : c->nstates);
-    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:i,s:i,s:K,s:K,s:K}",
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:i,s:i,s:K,s:K,s:K,s:i,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:K}",
                          "states", (unsigned long long)c->nstates,
                          "expanded", (unsigned long long)c->head,
                          "edges", (unsigned long long)c->edges,
@@ -1217,13 +1792,23 @@ static PyObject *Core_stats(Core *c, PyObject *Py_UNUSED(ignored)) {
                          "words", c->nwords,
                          "widenings", (unsigned long long)c->widenings,
                          "records_kept", (unsigned long long)kept,
-                         "memory", (unsigned long long)memory_bytes(c));
+                         "memory", (unsigned long long)memory_bytes(c),
+                         "workers", c->workers,
+                         "parallel_batches", (unsigned long long)c->par_batches,
+                         "parallel_states", (unsigned long long)c->par_states,
+                         "parallel_helper_states", (unsigned long long)c->par_helper,
+                         "parallel_redone", (unsigned long long)c->par_redone,
+                         "parallel_expand_seconds", c->par_gen_s,
+                         "parallel_commit_seconds", c->par_commit_s,
+                         "parallel_expand_cpu_seconds", c->par_cpu_s,
+                         "parallel_lookups", (unsigned long long)c->par_lookups);
 }
 
 static PyObject *Core_get_states(Core *c, void *Py_UNUSED(x)) { return PyLong_FromUnsignedLongLong(c->nstates); }
 static PyObject *Core_get_expanded(Core *c, void *Py_UNUSED(x)) { return PyLong_FromUnsignedLongLong(c->head); }
 static PyObject *Core_get_edges(Core *c, void *Py_UNUSED(x)) { return PyLong_FromUnsignedLongLong(c->edges); }
 static PyObject *Core_get_status(Core *c, void *Py_UNUSED(x)) { return PyLong_FromLong(c->status); }
+static PyObject *Core_get_workers(Core *c, void *Py_UNUSED(x)) { return PyLong_FromLong(c->workers); }
 static PyObject *Core_get_error(Core *c, void *Py_UNUSED(x)) {
     PyObject *e = c->error ? c->error : Py_None;
     Py_INCREF(e);
@@ -1257,15 +1842,18 @@ static int copy_buffer(PyObject *obj, void **dst, Py_ssize_t itemsize, Py_ssize_
 static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"nslots", "nplaces", "ntrans", "slot_place", "place_range", "prog", "prog_start",
                              "bind", "bind_off", "trap", "trap_off", "initial", "slot_values", "delegate",
-                             "limit", "keep", "compact", "seed", "trigger", NULL};
+                             "limit", "keep", "compact", "seed", "trigger", "workers",
+                             "par_min", "par_batch", NULL};
     int nslots, nplaces, ntrans, keep, compact;
     PyObject *slot_place, *place_range, *prog, *prog_start, *bind, *bind_off, *trap, *trap_off, *initial;
     PyObject *slot_values, *delegate, *trigger = NULL;
+    int workers = 1;
+    unsigned long long par_min = PAR_MIN, par_batch = PAR_BATCH;
     unsigned long long limit, seed;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iiiOOOOOOOOOO!OKppK|O", kwlist, &nslots, &nplaces, &ntrans,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iiiOOOOOOOOOO!OKppK|OiKK", kwlist, &nslots, &nplaces, &ntrans,
                                      &slot_place, &place_range, &prog, &prog_start, &bind, &bind_off, &trap,
                                      &trap_off, &initial, &PyList_Type, &slot_values, &delegate, &limit, &keep,
-                                     &compact, &seed, &trigger))
+                                     &compact, &seed, &trigger, &workers, &par_min, &par_batch))
         return -1;
     if (nslots < 0 || nplaces < 0 || ntrans < 0) {
         PyErr_SetString(PyExc_ValueError, "negative size");
@@ -1347,8 +1935,7 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
         if (cnt != ntrans) { free(trig); PyErr_SetString(PyExc_ValueError, "trigger: one per transition"); return -1; }
         c->tbits = (uint64_t *)calloc(((size_t)nplaces + 1) * (size_t)c->twords, sizeof(uint64_t));
         c->ptrig_any = (uint8_t *)calloc((size_t)nplaces + 1, 1);
-        c->tacc = (uint64_t *)calloc((size_t)c->twords, sizeof(uint64_t));
-        if (!c->tbits || !c->ptrig_any || !c->tacc) { free(trig); PyErr_NoMemory(); return -1; }
+        if (!c->tbits || !c->ptrig_any) { free(trig); PyErr_NoMemory(); return -1; }
         for (int32_t t = 0; t < ntrans; t++) {
             int32_t p = trig[t];
             if (p < -1 || p >= nplaces) { free(trig); PyErr_SetString(PyExc_ValueError, "bad trigger"); return -1; }
@@ -1364,6 +1951,9 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     c->delegate = delegate;
     c->limit = limit;
     c->keep = keep;
+    c->workers = workers < 1 ? 1 : (workers > 255 ? 255 : workers);
+    c->par_min = par_min < 1 ? 1 : par_min;
+    c->par_batch = par_batch < 1 ? 1 : (par_batch > (1ULL << 24) ? (1ULL << 24) : par_batch);
     c->compact = compact;
     /* hashing */
     uint64_t x = seed;
@@ -1384,12 +1974,9 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
     c->cur = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
     c->nw = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
     c->tmp = (uint64_t *)calloc((size_t)c->nwords, sizeof(uint64_t));
-    c->cnt = (uint32_t *)calloc((size_t)(nslots > 0 ? nslots : 1), sizeof(uint32_t));
-    if (!c->cnt) { PyErr_NoMemory(); return -1; }
     /* small nets: bindings checked against bit sets of non-zero counters */
     c->mw = (nslots > 0 && nslots <= 64 * MASK_WORDS_MAX) ? (nslots + 63) / 64 : 0;
-    c->nz = (uint64_t *)calloc((size_t)(c->mw ? c->mw : 1), sizeof(uint64_t));
-    if (!c->nz) { PyErr_NoMemory(); return -1; }
+    if (scratch_init(c, &c->ms) < 0) { PyErr_NoMemory(); return -1; }
     if (c->mw) {
         c->bmask = (uint64_t *)calloc((size_t)c->nbind * 2 * (size_t)c->mw + 1, sizeof(uint64_t));
         c->bsimple = (uint8_t *)calloc((size_t)c->nbind + 1, 1);
@@ -1448,9 +2035,9 @@ static void Core_dealloc(Core *c) {
     for (uint64_t k = c->freed_chunks; k < c->nchunks; k++) free(c->chunks[k]);
     free(c->chunks); free(c->root); free(c->parent); free(c->table); free(c->tags); free(c->fptable);
     free(c->fps); free(c->dead); free(c->bounds); free(c->fired); free(c->succ_off); free(c->succ);
-    free(c->cur); free(c->nw); free(c->tmp); free(c->buf); free(c->cnt); free(c->sbuf); free(c->shash);
-    free(c->nz); free(c->bmask); free(c->bsimple); free(c->rkeys); free(c->rrecs);
-    free(c->tbits); free(c->ptrig_any); free(c->tacc);
+    free(c->cur); free(c->nw); free(c->tmp); scratch_free(&c->ms); free(c->sbuf); free(c->shash);
+    free(c->bmask); free(c->bsimple); free(c->rkeys); free(c->rrecs);
+    free(c->tbits); free(c->ptrig_any);
     Py_XDECREF(c->slot_values);
     Py_XDECREF(c->delegate);
     Py_XDECREF(c->error);
@@ -1480,6 +2067,7 @@ static PyGetSetDef Core_getset[] = {
     {"status", (getter)Core_get_status, NULL, "0 running, 1 done, 2 state limit, 3 model error", NULL},
     {"error", (getter)Core_get_error, NULL, "the model error that stopped the search, or None", NULL},
     {"widths", (getter)Core_get_widths, NULL, "bits per counter", NULL},
+    {"workers", (getter)Core_get_workers, NULL, "threads that expand a batch of states (1: sequential)", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyTypeObject CoreType = {

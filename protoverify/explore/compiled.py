@@ -175,7 +175,8 @@ class PyCore:
     """
 
     def __init__(self, *, nslots, nplaces, ntrans, slot_place, place_range, prog, prog_start, bind, bind_off,
-                 trap, trap_off, initial, slot_values, delegate, limit, keep, compact, seed=0, trigger=None):
+                 trap, trap_off, initial, slot_values, delegate, limit, keep, compact, seed=0, trigger=None,
+                 workers=1):
         if compact:
             raise ValueError("PyCore does not do hash compaction")
         self.nslots, self.nplaces, self.ntrans = nslots, nplaces, ntrans
@@ -536,10 +537,27 @@ def missed_state_probability(states: int) -> float:
 
 
 # ------------------------------------------------------------ the driver
+def _parallel_tuning() -> dict:
+    """``PROTOVERIFY_PARALLEL_BATCH=MIN,BATCH`` (for tests): the queue length that starts
+    the worker threads and the states per batch (defaults 256 and 16,384)."""
+    spec = os.environ.get("PROTOVERIFY_PARALLEL_BATCH")
+    if not spec:
+        return {}
+    try:
+        lo, batch = (int(x) for x in spec.split(","))
+    except ValueError:
+        raise ValueError(f"PROTOVERIFY_PARALLEL_BATCH must be MIN,BATCH (two whole numbers), not {spec!r}") from None
+    return {"par_min": max(1, lo), "par_batch": max(1, batch)}
+
+
 def explore_compiled(net: ir.Net, compiled, *, limit: int, timeout: float | None, keep_successors: bool,
                      progress, compact: bool = False, backend: str = "auto", limits: dict | None = None,
-                     start: float | None = None) -> PackedStateSpace:
-    """Explore ``net`` with the compiled core; :class:`Fallback` if it cannot."""
+                     start: float | None = None, workers: int = 1) -> PackedStateSpace:
+    """Explore ``net`` with the compiled core; :class:`Fallback` if it cannot.
+
+    ``workers`` > 1: the C core expands each batch of queued states on that
+    many threads and commits them in queue order (same result).
+    """
     t0 = time.monotonic() if start is None else start
     u = unfolding_for(net, compiled, limits)
     if backend == "auto":
@@ -552,9 +570,12 @@ def explore_compiled(net: ir.Net, compiled, *, limit: int, timeout: float | None
         raise Fallback("hash compaction does not keep the state graph")
     kwargs = _flatten(u)
     Core = _cexplore.Core if backend == "c" else PyCore
+    if backend == "c" and workers > 1:
+        kwargs.update(_parallel_tuning())
     core = Core(**kwargs, delegate=_make_delegate(net, compiled, u), limit=limit, keep=keep_successors,
-                compact=compact, seed=HASH_SEED)
-    space = PackedStateSpace(net, max_states=limit, core=core, unfolding=u, compact=compact)
+                compact=compact, seed=HASH_SEED, workers=workers if backend == "c" else 1)
+    space = PackedStateSpace(net, max_states=limit, core=core, unfolding=u, compact=compact,
+                             workers=workers if backend == "c" else 1)
     space.markings = _Markings(core)
     space.parent = _Parents(core)
     space.via = _Via(core, u)
