@@ -1004,6 +1004,7 @@ struct Pool {
     int quit;
     uint64_t first, count;        /* the batch: states first .. first + count - 1 */
     uint64_t next;                /* next block to take (atomic) */
+    uint64_t block;               /* states a worker takes at a time */
     uint8_t *st_worker, *st_ok;
     uint64_t *st_off;
     uint32_t *st_n;
@@ -1104,9 +1105,9 @@ static void expand_step(Pool *P, Worker *w) {
     w->s.on = 0;
     memset(w->pcount, 0, sizeof(w->pcount));
     for (;;) {
-        uint64_t b = __atomic_fetch_add(&P->next, (uint64_t)PAR_BLOCK, __ATOMIC_RELAXED);
+        uint64_t b = __atomic_fetch_add(&P->next, P->block, __ATOMIC_RELAXED);
         if (b >= P->count) break;
-        uint64_t e = b + PAR_BLOCK < P->count ? b + PAR_BLOCK : P->count;
+        uint64_t e = b + P->block < P->count ? b + P->block : P->count;
         for (uint64_t i = b; i < e; i++) gen_state(P, w, i);
     }
 }
@@ -1394,6 +1395,9 @@ static int run_parallel(Core *c, uint64_t budget) {
         P.first = c->head;
         P.count = count;
         P.next = 0;
+        P.block = count / (4 * (uint64_t)P.nparts);   /* small batches: blocks of one state */
+        if (P.block > PAR_BLOCK) P.block = PAR_BLOCK;
+        if (P.block < 1) P.block = 1;
         double t0 = now_s();
         Py_BEGIN_ALLOW_THREADS
         pool_step(&P, 0);
