@@ -45,6 +45,7 @@ MODELS: dict[str, list[dict[str, int]] | None] = {
         {"W": 2},
         {"K": 2},
         {"W": 0, "K": 2},                                    # the correct model at the double_takeover mutant's size
+        {"K": 2, "CRASH": 2},                                # two replicas, two failures: a second term (abstraction 6)
         {"N": 4, "CRASH": 0},
         {"N": 4, "K": 0, "CRASH": 0},
         {"APPS": 2, "K": 0, "CRASH": 0},
