@@ -1,6 +1,6 @@
 """The benchmark suite: protoverify against SNAKES (and Spin) on the same nets, in one run.
 
-    nice python -m bench                  # the full suite, table on stdout, docs/performance-suite.md
+    nice python -m bench                  # the full suite, tables on stdout and in docs/performance.md
     nice python -m bench --quick          # small nets, short SNAKES time-out
     python -m bench --json out.json       # the same figures, machine-readable
     python -m bench --only Philosophers   # cases whose name contains a word
@@ -23,9 +23,13 @@ own:
   of the Philosophers P/T net, one atomic guarded option per transition, so
   that a Spin state is exactly a marking; compiled with ``-O2 -DNOREDUCE``.
 
-Figures: states, edges, exploration seconds (wall clock, loading excluded),
-states/s, peak resident memory of the process, and bytes per state = (peak
-RSS - RSS before the exploration) / states.  Counts are checked: against
+Figures: states, edges, exploration seconds (CPU time of the process and
+wall clock, loading and importing excluded), states/s, peak resident memory
+of the process, and bytes per state = (peak RSS - RSS before the
+exploration) / states.  Speed ratios use CPU time (the machine is shared).
+The parallel section runs protoverify with ``workers=1`` and ``workers=2``
+on the same nets (wall clock is what parallelism buys; CPU time is summed
+over the threads).  Counts are checked: against
 the contest's published counts (MCC nets) and between the tools; a mismatch
 is printed.  Nothing here is a test and no time is asserted.
 """
@@ -48,7 +52,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MCC = ROOT / "bench" / "mcc"
-DOC = ROOT / "docs" / "performance-suite.md"
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- python -m bench: begin -->", "<!-- python -m bench: end -->"
 
 # (name, group, source, params, SNAKES builder: "oracle" | "ir", in --quick, only with --large)
 EXAMPLES = ["assembly", "enums_products", "leader_election", "mutex", "peterson", "philosophers",
@@ -61,7 +66,8 @@ for _name in EXAMPLES:
 for _name, _params, _quick in [("philosophers", {"N": 7}, True), ("mutex", {"N": 8}, True),
                                ("producer_consumer", {"CAP": 4, "V": 4}, True), ("token_ring", {"N": 8}, False),
                                ("enums_products", {"C": 4}, False), ("leader_election", {"N": 6}, False),
-                               ("philosophers", {"N": 8}, False)]:
+                               ("philosophers", {"N": 8}, False), ("read_inhibit", {"R": 10, "W": 4, "V": 4}, False),
+                               ("assembly", {"P": 16}, False), ("philosophers_fixed", {"N": 9}, False)]:
     CASES.append({"name": _name + " " + " ".join(f"{k}={v}" for k, v in _params.items()), "group": "example",
                   "source": f"models/examples/{_name}.cpn", "params": _params, "snakes": "oracle",
                   "quick": _quick})
@@ -87,6 +93,12 @@ for _stem, _quick, _large in [
     CASES.append({"name": _stem, "group": "mcc", "source": f"bench/mcc/{_stem}.pnml", "params": {},
                   "snakes": "ir", "quick": _quick, "large": _large})
 SPIN_SIZES = {"quick": [10], "full": [10, 12], "large": [10, 12, 14]}
+# parallel exploration: (name, source or Philosophers-PT size, params), by mode
+PARALLEL = {"quick": [("Philosophers-PT N=10", 10, {})],
+            "full": [("Philosophers-PT N=12", 12, {}), ("Philosophers-PT N=13", 13, {}),
+                     ("bonjourgrid N=4", "models/bonjourgrid.cpn", {"N": 4}),
+                     ("pastrygrid", "models/pastrygrid.cpn", {})]}
+PARALLEL["large"] = PARALLEL["full"] + [("Philosophers-PT N=15", 15, {})]
 
 
 # ====================================================================== workers
@@ -113,11 +125,16 @@ def _worker(spec: dict) -> dict:
             from protoverify.explore import explore
         except ImportError:  # the package's front door, before protoverify.explore exported it
             from protoverify import explore
+        try:  # imported lazily by explore(): loading, not exploring
+            import protoverify.explore.compiled  # noqa: F401
+        except ImportError:
+            pass
         net = load_model(ROOT / case["source"], case["params"])
         base = _rss_now()
-        t0 = time.perf_counter()
-        space = explore(net, max_states=10**9)
-        secs = time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), time.process_time()
+        workers = case.get("workers", 1)
+        space = explore(net, max_states=10**9, **({"workers": workers} if workers != 1 else {}))
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         out = {"states": space.states, "edges": space.edges, "dead": space.dead_markings}
         # what the explorer says about itself, where it says it (names vary across versions)
         own = getattr(space, "bytes_per_state", None)
@@ -131,6 +148,9 @@ def _worker(spec: dict) -> dict:
         which = getattr(space, "explorer", None) or (stats.get("backend") if isinstance(stats, dict) else None)
         if which is not None:
             out["explorer"] = str(which)
+        core = getattr(space, "core_stats", None)
+        if isinstance(core, dict):
+            out["core"] = {k: v for k, v in core.items() if isinstance(v, (int, float))}
     else:
         import snakes_oracle as so
         if case["snakes"] == "oracle":
@@ -140,12 +160,12 @@ def _worker(spec: dict) -> dict:
             from protoverify import load_model
             pn = _to_snakes(load_model(ROOT / case["source"], case["params"]))
         base = _rss_now()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         states, edges, dead = so.state_space(pn)
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         out = {"states": states, "edges": edges, "dead": dead}
     peak = _peak_rss()
-    out.update(seconds=secs, peak_rss=peak, bytes_per_state=max(0, peak - base) / max(1, out["states"]))
+    out.update(seconds=secs, cpu=cpu, peak_rss=peak, bytes_per_state=max(0, peak - base) / max(1, out["states"]))
     return out
 
 
@@ -485,18 +505,22 @@ def run(args) -> dict:
         problems = []
         if ours["status"] == "ok":
             ours["states_per_second"] = ours["states"] / ours["seconds"] if ours["seconds"] else None
+            ours["cpu_states_per_second"] = ours["states"] / ours["cpu"] if ours.get("cpu") else None
             if pub is not None:
                 row["published"] = {"states": pub[0], "arcs": pub[1]}
                 if ours["states"] != pub[0] or (pub[1] is not None and ours["edges"] != pub[1]):
                     problems.append("protoverify differs from the published counts")
         if theirs is not None and theirs["status"] == "ok":
             theirs["states_per_second"] = theirs["states"] / theirs["seconds"] if theirs["seconds"] else None
+            theirs["cpu_states_per_second"] = theirs["states"] / theirs["cpu"] if theirs.get("cpu") else None
             if ours["status"] == "ok":
                 if (ours["states"], ours["edges"], ours["dead"]) != (theirs["states"], theirs["edges"],
                                                                       theirs["dead"]):
                     problems.append("protoverify and SNAKES counts differ")
+                if ours.get("cpu") and theirs.get("cpu"):
+                    row["speedup"] = theirs["cpu"] / ours["cpu"]
                 if ours["seconds"] and theirs["seconds"]:
-                    row["speedup"] = theirs["seconds"] / ours["seconds"]
+                    row["speedup_wall"] = theirs["seconds"] / ours["seconds"]
                     if ours.get("bytes_per_state") and theirs.get("bytes_per_state"):
                         row["memory_ratio"] = theirs["bytes_per_state"] / max(1.0, ours["bytes_per_state"])
         row["problems"] = problems
@@ -520,6 +544,7 @@ def run(args) -> dict:
                                                "params": {}}, args.timeout)
             if ours["status"] == "ok":
                 ours["states_per_second"] = ours["states"] / ours["seconds"] if ours["seconds"] else None
+                ours["cpu_states_per_second"] = ours["states"] / ours["cpu"] if ours.get("cpu") else None
             row["protoverify"] = ours
             if sp["status"] == "ok":
                 sp["states_per_second"] = sp["states"] / sp["seconds"] if sp["seconds"] else None
@@ -529,6 +554,29 @@ def run(args) -> dict:
                     row["ratio"] = (ours["states_per_second"] or 0) / (sp["states_per_second"] or 1)
             spin_rows.append(row)
             shutil.rmtree(tmp.parent, ignore_errors=True)
+    par_rows = []
+    if not args.no_parallel and not args.only:
+        for name, src, params in PARALLEL["large" if args.large else "quick" if args.quick else "full"]:
+            print(f"· parallel: {name} …", file=sys.stderr, flush=True)
+            tmp = None
+            if isinstance(src, int):
+                tmp = Path(tempfile.mkdtemp()) / f"Philosophers-PT-{src:06d}.pnml"
+                sys.path.insert(0, str(MCC))
+                import generate
+                tmp.write_text(generate.write_pt(generate.philosophers(src)))
+                src = str(tmp)
+            row = {"case": name, "runs": {}}
+            for w in (1, 2):
+                got = _run_worker("protoverify", {"name": name, "group": "parallel", "source": src,
+                                                  "params": params, "workers": w}, args.timeout)
+                row["runs"][str(w)] = got
+            a, b = row["runs"]["1"], row["runs"]["2"]
+            if a["status"] == "ok" and b["status"] == "ok":
+                row["same"] = (a["states"], a["edges"], a["dead"]) == (b["states"], b["edges"], b["dead"])
+                row["speedup_wall"] = a["seconds"] / b["seconds"] if b["seconds"] else None
+            par_rows.append(row)
+            if tmp is not None:
+                shutil.rmtree(tmp.parent, ignore_errors=True)
     machine = _machine()
     try:
         machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -536,12 +584,13 @@ def run(args) -> dict:
         pass
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine, "mode": "quick" if args.quick else "large" if args.large else "full",
-            "snakes_timeout": args.snakes_timeout, "rows": rows, "spin": spin_rows}
+            "snakes_timeout": args.snakes_timeout, "rows": rows, "spin": spin_rows, "parallel": par_rows}
 
 
 def render(result: dict, markdown: bool = False) -> str:
-    head = ["net", "states", "edges", "pv s", "pv states/s", "pv peak", "pv B/state",
-            "SNAKES s", "SNAKES states/s", "SNAKES peak", "SNAKES B/state", "× speed", "× B/state", "check"]
+    head = ["net", "states", "edges", "pv CPU s", "pv wall s", "pv states/s (CPU)", "pv peak", "pv B/state",
+            "SNAKES CPU s", "SNAKES states/s (CPU)", "SNAKES peak", "SNAKES B/state", "× speed (CPU)", "× B/state",
+            "check"]
     lines = []
     table = []
     for r in result["rows"]:
@@ -556,12 +605,13 @@ def render(result: dict, markdown: bool = False) -> str:
             r["case"],
             _fmt_int(o.get("states")) if ok_o else _status_text(o),
             _fmt_int(o.get("edges")) if ok_o else "",
-            f"{o['seconds']:.2f}" if ok_o else "",
-            _fmt_rate(o.get("states_per_second")) if ok_o else "",
+            f"{o['cpu']:.3f}" if ok_o and "cpu" in o else "",
+            f"{o['seconds']:.3f}" if ok_o else "",
+            _fmt_rate(o.get("cpu_states_per_second")) if ok_o else "",
             _fmt_mem(o.get("peak_rss")) if ok_o else "",
             _fmt_bps(o.get("bytes_per_state")) if ok_o else "",
-            f"{s['seconds']:.2f}" if ok_s else _status_text(s),
-            _fmt_rate(s.get("states_per_second")) if ok_s else "",
+            f"{s['cpu']:.2f}" if ok_s and "cpu" in s else _status_text(s),
+            _fmt_rate(s.get("cpu_states_per_second")) if ok_s else "",
             _fmt_mem(s.get("peak_rss")) if ok_s else "",
             _fmt_bps(s.get("bytes_per_state")) if ok_s else "",
             f"{r['speedup']:.1f}" if "speedup" in r else "",
@@ -569,7 +619,7 @@ def render(result: dict, markdown: bool = False) -> str:
             check,
         ])
     spin_head = ["net", "states", "Spin s", "Spin states/s", "Spin memory", "Spin B/state",
-                 "pv s", "pv states/s", "pv/Spin states/s"]
+                 "pv wall s", "pv states/s (wall)", "pv states/s (CPU)", "pv/Spin states/s (wall)"]
     spin_table = []
     for r in result["spin"]:
         sp, o = r["spin"], r["protoverify"]
@@ -580,8 +630,24 @@ def render(result: dict, markdown: bool = False) -> str:
             _fmt_mem(sp.get("peak_rss")) if ok_p else "", _fmt_bps(sp.get("bytes_per_state")) if ok_p else "",
             f"{o['seconds']:.2f}" if ok_o else _status_text(o),
             _fmt_rate(o.get("states_per_second")) if ok_o else "",
-            f"{r['ratio']:.3f}" if "ratio" in r else "",
+            _fmt_rate(o.get("cpu_states_per_second")) if ok_o else "",
+            f"{r['ratio']:.2f}" if "ratio" in r else "",
         ])
+    par_head = ["net", "states", "1 thread: wall s", "CPU s", "2 threads: wall s", "CPU s", "wall speed-up",
+                "expanding (CPU s, both threads)", "committing (s)", "same counts"]
+    par_table = []
+    for r in result.get("parallel", []):
+        a, b = r["runs"]["1"], r["runs"]["2"]
+        if a["status"] != "ok" or b["status"] != "ok":
+            par_table.append([r["case"], _status_text(a if a["status"] != "ok" else b)] + [""] * 8)
+            continue
+        core = b.get("core", {})
+        par_table.append([
+            r["case"], _fmt_int(a["states"]), f"{a['seconds']:.2f}", f"{a['cpu']:.2f}", f"{b['seconds']:.2f}",
+            f"{b['cpu']:.2f}", f"{r['speedup_wall']:.2f}" if r.get("speedup_wall") else "",
+            f"{core['parallel_expand_cpu_seconds']:.2f}" if "parallel_expand_cpu_seconds" in core else "",
+            f"{core['parallel_commit_seconds']:.2f}" if "parallel_commit_seconds" in core else "",
+            "yes" if r.get("same") else "NO"])
     if markdown:
         def md(head, rows):
             out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in
@@ -593,6 +659,9 @@ def render(result: dict, markdown: bool = False) -> str:
             lines += ["", "Spin (Philosophers P/T, one atomic option per transition, `-O2 -DNOREDUCE -DSAFETY`), "
                       "and protoverify on the same P/T net in the same run:", ""]
             lines += md(spin_head, spin_table)
+        if par_table:
+            lines += ["", "Parallel exploration (`workers=1` and `workers=2`, compiled explorer, one process each):", ""]
+            lines += md(par_head, par_table)
         return "\n".join(lines) + "\n"
 
     def plain(head, rows):
@@ -604,6 +673,8 @@ def render(result: dict, markdown: bool = False) -> str:
     lines += plain(head, table)
     if spin_table:
         lines += ["", "Spin reference (Philosophers P/T):"] + plain(spin_head, spin_table)
+    if par_table:
+        lines += ["", "Parallel exploration (1 and 2 threads):"] + plain(par_head, par_table)
     return "\n".join(lines) + "\n"
 
 
@@ -645,7 +716,14 @@ def summary(result: dict) -> list[str]:
         out.append(f"SNAKES did not finish within {result['snakes_timeout']:.0f} s: " + ", ".join(timeouts))
     for r in result["spin"]:
         if "ratio" in r:
-            out.append(f"{r['case']}: protoverify at {r['ratio']:.3f}× Spin's states/s")
+            o = r["protoverify"]
+            out.append(f"{r['case']}: protoverify at {r['ratio']:.2f}× Spin's states/s (wall clock, same run); "
+                       f"protoverify {(o.get('cpu_states_per_second') or 0) / 1e6:.2f}M states/s of CPU time "
+                       f"(goal >= 1M on one core: {'met' if (o.get('cpu_states_per_second') or 0) >= 1e6 else 'NOT met'})")
+    for r in result.get("parallel", []):
+        if r.get("speedup_wall"):
+            out.append(f"parallel, {r['case']}: 2 threads {r['speedup_wall']:.2f}× the wall-clock speed of 1; "
+                       f"counts {'equal' if r.get('same') else 'DIFFER'}")
     return out
 
 
@@ -653,9 +731,10 @@ def write_doc(result: dict, path: Path) -> None:
     m = result["machine"]
     cpu = m.get("Model name", "unknown CPU")
     text = [
-        "# Performance suite",
+        BEGIN,
         "",
-        "Written by `python -m bench` (bench/__main__.py); do not edit by hand, run it again.",
+        "Written by `python -m bench` (bench/__main__.py) between the two markers; do not edit it by hand, run",
+        "the suite again.",
         "",
         f"- date: {result['date']}",
         f"- mode: `{result['mode']}`" + (" (`--quick`: small nets, short time-outs)" if result["mode"] == "quick"
@@ -665,12 +744,14 @@ def write_doc(result: dict, path: Path) -> None:
         f"- protoverify: commit {m.get('protoverify_tree', '?')}",
         f"- SNAKES time-out per net: {result['snakes_timeout']:.0f} s",
         f"- load average (1, 5, 15 min) at the end of the run: {m.get('load_average_at_end', '?')} — other "
-        "work shared the 2 cores, so times are noisy; ratios within one run are the meaningful figures",
+        "work shared the 2 cores, so wall-clock times are noisy; CPU times and ratios within one run are the",
+        "meaningful figures",
         "",
-        "Columns: *pv* is protoverify through `protoverify.explore.explore`; seconds are the",
-        "exploration's wall clock (loading excluded); *peak* is the process's peak resident memory;",
+        "Columns: *pv* is protoverify through `protoverify.explore.explore` (the compiled explorer unless said",
+        "otherwise); seconds are the exploration's CPU time and wall clock, loading and imports excluded,",
+        "unfolding and compiling the net included; *peak* is the process's peak resident memory;",
         "*B/state* is (peak RSS − RSS before exploring) / states; *× speed* is protoverify's",
-        "states/s over SNAKES'; *× B/state* is SNAKES' bytes per state over protoverify's.",
+        "states/s over SNAKES' (CPU time); *× B/state* is SNAKES' bytes per state over protoverify's.",
         "*check*: the counts equal the contest's published ones (MCC nets) and SNAKES' (states,",
         "edges and dead markings).",
         "",
@@ -679,7 +760,14 @@ def write_doc(result: dict, path: Path) -> None:
         "",
     ]
     text += [f"- {line}" for line in summary(result)]
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    text += ["", END]
+    block = "\n".join(text)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN in old and END in old:
+        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old else "# Performance\n\n") + block + "\n"
+    path.write_text(new, encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -694,7 +782,8 @@ def main(argv=None) -> int:
                     help="kill a protoverify or Spin run after S seconds (default 1800)")
     ap.add_argument("--no-snakes", action="store_true")
     ap.add_argument("--no-spin", action="store_true")
-    ap.add_argument("--no-doc", action="store_true", help="do not write docs/performance-suite.md")
+    ap.add_argument("--no-parallel", action="store_true", help="skip the 1-versus-2-threads runs")
+    ap.add_argument("--no-doc", action="store_true", help="do not rewrite the generated part of docs/performance.md")
     ap.add_argument("--from-json", metavar="FILE", help="print (and write the doc) from figures saved by --json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

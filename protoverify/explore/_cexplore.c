@@ -137,6 +137,8 @@ typedef struct {
     double par_cpu_s;                                          /* CPU seconds of all threads expanding */
     uint64_t par_lookups;                                      /* successors the commit looked up again */
     int32_t mw;                   /* words of a slot bit set; 0: small-net masks off */
+    int all1;                     /* every counter is one bit wide (slot s is bit s of the record) */
+    int32_t *single;              /* per transition: its one binding when its program is just that, or -1 */
     uint64_t *bmask;              /* per binding: need mask, inhibit mask (mw words each) */
     uint8_t *bsimple;             /* per binding: every need is one token (the masks decide) */
     uint64_t *sbuf, *shash;       /* its successors and their hashes */
@@ -200,6 +202,9 @@ static int layout(Core *c) {
         bit += w;
     }
     c->nwords = word + 1;
+    c->all1 = 1;
+    for (int32_t s = 0; s < c->nslots; s++)
+        if (c->width[s] != 1) { c->all1 = 0; break; }
     if (is_little_endian())
         c->rec_bytes = 8 * word + (bit + 7) / 8;
     else
@@ -584,6 +589,12 @@ static inline void unpack_plain(const Core *c, const uint64_t *restrict rec, uin
                                 uint64_t *restrict nz) {
     const Field *restrict f = c->field;
     const int32_t n = c->nslots;
+    if (c->all1 && c->mw) {
+        /* a safe net: the record is the bit set of the marked slots */
+        for (int32_t w = 0; w < c->mw; w++) nz[w] = rec[w];
+        for (int32_t s = 0; s < n; s++) cnt[s] = (uint32_t)((rec[s >> 6] >> (s & 63)) & 1);
+        return;
+    }
     if (c->mw) {
         for (int32_t base = 0; base < n; base += 64) {
             int32_t end = base + 64 < n ? base + 64 : n;
@@ -688,6 +699,19 @@ static int64_t enabled(Core *c, Scratch *sc, const uint64_t *rec, PyObject **err
     }
     for (int32_t ci = 0; ci < ncand; ci++) {
         int32_t t = cand ? cand[ci] : ci;
+        const int32_t one = c->single[t];
+        if (one >= 0) {
+            /* a transition with a single binding and no trap (every P/T transition) */
+            int ok;
+            if (c->mw) ok = mask_enabled(c, nz, one) && (c->bsimple[one] || bind_enabled(cnt, c->bind + c->bind_off[one]));
+            else ok = bind_enabled(cnt, c->bind + c->bind_off[one]);
+            if (ok && push_buf(sc, n++, one) < 0) {
+                if (!py) return -2;
+                PyErr_NoMemory();
+                return -1;
+            }
+            continue;
+        }
         const uint64_t n_start = n;
         const int32_t *prog = c->prog;
         int32_t pc = c->prog_start[t];
@@ -1929,6 +1953,12 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
             }
         }
     }
+    c->single = (int32_t *)malloc(sizeof(int32_t) * (size_t)(ntrans > 0 ? ntrans : 1));
+    if (!c->single) { PyErr_NoMemory(); return -1; }
+    for (int32_t t = 0; t < ntrans; t++) {
+        int32_t pc = c->prog_start[t];
+        c->single[t] = (c->prog[pc] == OP_BIND && c->prog[pc + 2] == OP_END) ? c->prog[pc + 1] : -1;
+    }
     if (copy_buffer(initial, (void **)&c->initial, 4, &cnt, "initial") < 0) return -1;
     if (cnt != nslots) { PyErr_SetString(PyExc_ValueError, "initial: one count per slot"); return -1; }
     c->twords = (ntrans + 63) / 64;
@@ -2041,7 +2071,7 @@ static void Core_dealloc(Core *c) {
     free(c->fps); free(c->dead); free(c->bounds); free(c->fired); free(c->succ_off); free(c->succ);
     free(c->cur); free(c->nw); free(c->tmp); scratch_free(&c->ms); free(c->sbuf); free(c->shash);
     free(c->bmask); free(c->bsimple); free(c->rkeys); free(c->rrecs);
-    free(c->tbits); free(c->ptrig_any);
+    free(c->tbits); free(c->ptrig_any); free(c->single);
     Py_XDECREF(c->slot_values);
     Py_XDECREF(c->delegate);
     Py_XDECREF(c->error);
