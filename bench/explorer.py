@@ -3,6 +3,7 @@
     python bench/explorer.py                 # the default cases, a table on stdout (a few minutes)
     python bench/explorer.py --quick         # small sizes only
     python bench/explorer.py --large         # adds 10^7 states exact and 10^8 with --compact (GBs, many minutes)
+    python bench/explorer.py --large-only --workers 2   # only those two, on two threads
     python bench/explorer.py --json out.json # the same figures, machine-readable
     python bench/explorer.py --markdown      # tables for docs/performance.md
 
@@ -74,15 +75,18 @@ def _load(case: dict):
     return load_model(str(ROOT / case["source"]), case.get("params", {}))
 
 
-def _ours(net, explorer: str, compact: bool = False) -> dict:
+def _ours(net, explorer: str, compact: bool = False, workers: int = 1) -> dict:
     w0, c0 = time.perf_counter(), time.process_time()
-    space = explore(net, explorer=explorer, compact=compact, max_states=10 ** 9)
+    space = explore(net, explorer=explorer, compact=compact, max_states=10 ** 9, workers=workers)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     out = {"states": space.states, "edges": space.edges, "wall": wall, "cpu": cpu,
            "rate_wall": space.states / wall if wall else None, "rate_cpu": space.states / cpu if cpu else None,
            "bytes_per_state": space.bytes_per_state(), "explorer": space.explorer}
     if compact and space.compact:
         out["missed_state_probability"] = space.missed_state_probability
+    if workers != 1:
+        out["workers"] = workers
+        out["core"] = {k: v for k, v in getattr(space, "core_stats", {}).items() if isinstance(v, (int, float))}
     return out
 
 
@@ -162,7 +166,8 @@ def cases(quick: bool, large: bool) -> list[dict]:
 
 def _in_subprocess(case: dict) -> dict:
     """A large case alone in a fresh process: its peak memory is its own."""
-    spec = json.dumps({"text": case["text"], "compact": bool(case.get("only_compact"))})
+    spec = json.dumps({"text": case["text"], "compact": bool(case.get("only_compact")),
+                       "workers": case.get("workers", 1)})
     r = subprocess.run([sys.executable, __file__, "--worker", spec], capture_output=True, text=True, cwd=ROOT)
     if r.returncode != 0:
         return {"error": (r.stderr.strip().splitlines() or ["?"])[-1]}
@@ -172,7 +177,7 @@ def _in_subprocess(case: dict) -> dict:
 def _worker(spec: str) -> None:
     spec = json.loads(spec)
     net = load_model_text(spec["text"])
-    got = _ours(net, "compiled", compact=spec["compact"])
+    got = _ours(net, "compiled", compact=spec["compact"], workers=spec.get("workers", 1))
     got["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(got))
 
@@ -195,7 +200,10 @@ def machine() -> dict:
 
 def run(args) -> dict:
     result = {"machine": machine(), "extension": extension_available(), "rows": []}
-    for case in cases(args.quick, args.large):
+    for case in cases(args.quick, args.large or args.large_only):
+        if args.large_only and case["group"] != "large":
+            continue
+        case["workers"] = args.workers
         print(f"... {case['name']}", file=sys.stderr, flush=True)
         row = {"group": case["group"], "name": case["name"]}
         if case.get("subprocess"):
@@ -280,6 +288,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--large", action="store_true")
+    ap.add_argument("--large-only", action="store_true", help="only the 10^7 exact and 10^8 compacted runs")
+    ap.add_argument("--workers", type=int, default=1, help="threads for the large runs (default 1)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--no-snakes", action="store_true")
