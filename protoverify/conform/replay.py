@@ -26,6 +26,7 @@ from ..net import ir
 from ..net.evaluate import EvalFailure, compile_expr
 from ..net.show import show_marking
 from ..explore.firing import compile_net
+from .reduce import LazyViews
 from .trace import Trace, TraceEvent
 
 __all__ = ["conform", "ConformResult", "Failure", "SilentClosureTooLarge", "to_model_value",
@@ -170,7 +171,7 @@ class _Label:
 
 def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
             silent_limit: int = DEFAULT_SILENT_LIMIT, set_limit: int = DEFAULT_SET_LIMIT,
-            lazy: bool = True) -> ConformResult:
+            lazy: bool = True, reduce: bool = True) -> ConformResult:
     """Replay ``trace`` on ``net`` (see the module docstring).
 
     ``lazy`` (the default) first replays firing silent transitions only when an event needs them
@@ -179,6 +180,11 @@ def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
     nobody needed (pending clean-ups, cache updates).  If the lazy replay gets stuck, the exact
     replay (full silent closure before every event) decides and explains: the verdict never
     depends on ``lazy``, only the time and the reported set sizes do.
+
+    ``reduce`` (the default) fires at once every silent step that provably cannot change what the
+    net may still do (:mod:`.reduce`: a partial-order reduction of the silent closure), so that
+    the set of possible markings does not multiply with pending clean-ups.  It changes neither the
+    verdict nor the failing event, only the markings reported and the time.
     """
     compiled = compile_net(net)
     silent = [ct for ct in compiled if ct.ir.emit is None]
@@ -186,24 +192,45 @@ def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
     for ct in compiled:
         if ct.ir.emit is not None:
             labels.setdefault(ct.ir.emit.label, []).append(_Label(ct))
+    norm = _normalizer(net, compiled) if reduce and silent else None
     if lazy and silent:
-        result = _replay(net, trace, silent, labels, silent_limit, set_limit, lazy=True)
+        result = _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=True)
         if result.ok:
             return result
-    return _replay(net, trace, silent, labels, silent_limit, set_limit, lazy=False)
+    return _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=False)
 
 
-def _replay(net, trace, silent, labels, silent_limit, set_limit, *, lazy: bool) -> ConformResult:
-    current: dict = {net.initial_marking: None}  # insertion-ordered set
+def _normalizer(net, compiled):
+    """The eager silent steps (see :mod:`.reduce`): a callable marking -> its normal form, whose
+    ``enabled_silent(m)`` gives the silent bindings enabled in a normal form just computed."""
+    from .reduce import Reducer
+
+    reducer = Reducer(net, compiled)
+
+    class Norm:
+        enabled_silent = staticmethod(reducer.enabled_silent)
+
+        def __call__(self, m, parent=None):
+            return reducer.normalize(m, on_error, parent)
+
+    def on_error(ct, err, m):
+        return _runtime_error(net, ct, err, m)
+
+    return Norm()
+
+
+def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, *, lazy: bool) -> ConformResult:
+    start = net.initial_marking if norm is None else norm(net.initial_marking)
+    current: dict = {start: None}  # insertion-ordered set
     stats = {"silent": 0, "max": 1}
     for i, ev in enumerate(trace.events):
         cands = labels.get(ev.event, [])
         expectations = [(lab, *lab.expected(ev)) for lab in cands]
         if lazy:
-            before, nxt = _lazy_step(net, silent, list(current), silent_limit, stats, ev, expectations)
+            before, nxt = _lazy_step(net, silent, list(current), silent_limit, stats, ev, expectations, norm)
         else:
-            before = _closure(net, silent, list(current), silent_limit, stats, ev)
-            nxt = _match(net, before, expectations)
+            before = _closure(net, silent, list(current), silent_limit, stats, ev, norm)
+            nxt = _match(net, before, expectations, norm)
         stats["max"] = max(stats["max"], len(before))
         if len(nxt) > set_limit:
             raise SilentClosureTooLarge(
@@ -222,11 +249,12 @@ def _replay(net, trace, silent, labels, silent_limit, set_limit, *, lazy: bool) 
                          max(stats["max"], len(current)), len(current), stats["silent"], net=net)
 
 
-def _match(net, markings, expectations) -> dict:
-    """The markings reached from ``markings`` by a transition matching the event."""
+def _match(net, markings, expectations, norm=None) -> dict:
+    """The markings reached from ``markings`` by a transition matching the event (after their eager
+    silent steps if ``norm``)."""
     nxt: dict = {}
     for m in markings:
-        views = [dict(pl) for pl in m]
+        views = LazyViews(m)
         for lab, values, why_not in expectations:
             if why_not is not None:
                 continue
@@ -234,24 +262,25 @@ def _match(net, markings, expectations) -> dict:
             try:
                 for env, removed in ct.enabled(views):
                     if lab.matches(env, values):
-                        nxt[ct.fire(m, views, env, removed)] = None
+                        target = ct.fire(m, views, env, removed)
+                        nxt[target if norm is None else norm(target, m)] = None
             except EvalFailure as err:
                 raise _runtime_error(net, ct, err, m) from None
     return nxt
 
 
-def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent, expectations):
+def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent, expectations, norm):
     """Match the event in ``start``; if nothing matches, in the markings one silent step further,
     and so on until something matches or the silent closure is exhausted."""
     seen = dict.fromkeys(start)
     frontier = list(start)
     while frontier:
-        nxt = _match(net, frontier, expectations)
+        nxt = _match(net, frontier, expectations, norm)
         if nxt:
             return list(seen), nxt
         new = []
         for m in frontier:
-            for target in _silent_successors(net, silent, m, stats):
+            for target in _silent_successors(net, silent, m, stats, norm):
                 if target not in seen:
                     seen[target] = None
                     new.append(target)
@@ -261,26 +290,35 @@ def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent
     return list(seen), {}
 
 
-def _silent_successors(net, silent, m, stats: dict):
-    """Every marking one silent firing away from ``m`` (with repeats)."""
-    views = [dict(pl) for pl in m]
+def _silent_successors(net, silent, m, stats: dict, norm=None):
+    """Every marking one silent firing away from ``m`` (with repeats; after their eager steps if ``norm``)."""
+    if norm is not None:
+        known = norm.enabled_silent(m)
+        if known is not None:
+            views = LazyViews(m)
+            for ct, env, removed in known:
+                stats["silent"] += 1
+                yield norm(ct.fire(m, views, env, removed), m)
+            return
+    views = LazyViews(m)
     for ct in silent:
         try:
             for env, removed in ct.enabled(views):
                 stats["silent"] += 1
-                yield ct.fire(m, views, env, removed)
+                target = ct.fire(m, views, env, removed)
+                yield target if norm is None else norm(target, m)
         except EvalFailure as err:
             raise _runtime_error(net, ct, err, m) from None
 
 
-def _closure(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent) -> list:
+def _closure(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent, norm=None) -> list:
     """Every marking reachable from ``start`` by silent firings (``start`` first, then BFS order)."""
     if not silent:
         return start
     seen = dict.fromkeys(start)
     queue = deque(start)
     while queue:
-        for target in _silent_successors(net, silent, queue.popleft(), stats):
+        for target in _silent_successors(net, silent, queue.popleft(), stats, norm):
             if target not in seen:
                 seen[target] = None
                 queue.append(target)
