@@ -106,7 +106,7 @@ class _PropChecker(_Checker):
             self.mode = "predicate"
             e = self.predicate(d.expr, f"the {d.kind} `{name}`")
             self.predicates[name] = e
-            return Property(name, d.kind, loc, text, predicate=compile_predicate(e, self.nslots),
+            return Property(name, d.kind, loc, text, predicate=compile_predicate(e, self.nslots), expr=e,
                             uses_enabled=self.uses_enabled)
         if d.kind == "deadlock":
             return Property("deadlock", "deadlock", loc, text, only_final=True)

@@ -8,7 +8,7 @@ quantified variables take the following slots.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..net import colours as C
 from ..net import ir
@@ -83,6 +83,7 @@ class Property:
     loc: ir.Loc
     text: str = ""
     predicate: object = None  # invariant, reachable, final, home
+    expr: object = None  # the typed predicate behind ``predicate`` (reductions ask what it reads)
     place: ir.Place | None = None  # bound
     limit: int = 0  # bound
     transition: ir.Transition | None = None  # live
@@ -167,12 +168,51 @@ def _extension(e, recurse):
     raise TypeError(f"not a property expression: {e!r}")
 
 
-def compile_predicate(e: ir.Expr, nslots: int):
-    """A closure ``StateContext -> value`` for a marking predicate."""
-    f = compile_expr(e, _extension)
+def places_read(e) -> tuple[int, ...] | None:
+    """Indices of the places a predicate reads, or None if it also asks about
+    transitions (``enabled``, ``dead``), i.e. about more than those places."""
+    found: set[int] = set()
 
-    def predicate(ctx):
+    def walk(x) -> bool:
+        if isinstance(x, (EnabledE, DeadE)):
+            return False
+        if isinstance(x, (CountE, PlaceIsE)):
+            found.add(x.place.index)
+            return walk(x.pattern) if isinstance(x, CountE) else True
+        if isinstance(x, (tuple, list)):
+            return all(walk(y) for y in x)
+        if isinstance(x, (ir.Expr, ir.Ms)):
+            return all(walk(getattr(x, f.name)) for f in fields(x))
+        return True  # values, colour sets, places named by CountE, functions (no place in their bodies)
+
+    return tuple(sorted(found)) if walk(e) else None
+
+
+def compile_predicate(e: ir.Expr, nslots: int):
+    """A closure ``StateContext -> value`` for a marking predicate.
+
+    A predicate that reads only places is remembered per contents of those
+    places: the markings of a state space mostly differ elsewhere, so each
+    distinct projection is evaluated once (quantified predicates over large
+    spaces were the bulk of ``check``'s time).
+    """
+    f = compile_expr(e, _extension)
+    places = places_read(e)
+
+    def evaluate(ctx):
         env = [None] * nslots
         env[0] = ctx
         return f(env)
+    if places is None:
+        return evaluate
+    memo: dict = {}
+
+    def predicate(ctx):
+        m = ctx.marking
+        key = tuple([m[p] for p in places])
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = evaluate(ctx)
+            return value
     return predicate
