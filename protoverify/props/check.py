@@ -137,24 +137,72 @@ def _step(space: StateSpace, src: int, t: int, env, dst: int):
 # ---------------------------------------------------------------- checkers
 def check_all(space: StateSpace, props: list[Property]) -> list[Result]:
     finals = [p for p in props if p.kind == "final"]
-    return [check(space, p, finals) for p in props if p.kind != "final"]
+    scanned = _scan(space, [p for p in props if p.kind in _SCANNED])
+    return [check(space, p, finals, scanned.get(id(p))) for p in props if p.kind != "final"]
 
 
-def check(space: StateSpace, prop: Property, finals: list[Property] | None = None) -> Result:
-    kind = prop.kind
+_SCANNED = ("invariant", "reachable", "home")
+
+
+def _known(space: StateSpace, prop: Property) -> int:
     # markings found but not expanded are reachable too, but whether they enable
     # anything is not known yet: predicates that ask are judged on expanded ones only
-    known = space.states if space.complete or not prop.uses_enabled else space.expanded
+    return space.states if space.complete or not prop.uses_enabled else space.expanded
+
+
+def _scan(space: StateSpace, props: list[Property]) -> dict[int, object]:
+    """What ``check`` needs of each state predicate, from one pass over the states.
+
+    For an invariant the first state violating it, for ``reachable`` the first
+    satisfying it (None: no such state), for ``home`` the list of states
+    satisfying it.  One pass decodes each marking once for all properties.
+    """
+    found: dict[int, object] = {}
+    pending = []
+    for p in props:
+        if p.kind == "home":
+            if not space.complete or space.successors is None:
+                continue
+            found[id(p)] = []
+        else:
+            found[id(p)] = None
+        pending.append((p, _known(space, p)))
+    s = 0
+    while pending:
+        pending = [(p, k) for p, k in pending if s < k]
+        if not pending:
+            break
+        ctx = StateContext(space, s)
+        still = []
+        for p, k in pending:
+            value = bool(p.predicate(ctx))
+            if p.kind == "home":
+                if value:
+                    found[id(p)].append(s)
+                still.append((p, k))
+            elif value == (p.kind == "reachable"):
+                found[id(p)] = s
+            else:
+                still.append((p, k))
+        pending = still
+        s += 1
+    return found
+
+
+def check(space: StateSpace, prop: Property, finals: list[Property] | None = None,
+          scanned: object = ...) -> Result:
+    """One property's verdict; ``scanned`` is what :func:`_scan` found for it, if it ran."""
+    kind = prop.kind
+    if kind in _SCANNED and scanned is ...:
+        scanned = _scan(space, [prop]).get(id(prop))
     if kind == "invariant":
-        for s in range(known):
-            if not _eval(space, prop.predicate, s):
-                return Result(prop, "fails", space.path_to(s), state=s,
-                              note="a reachable marking violates it")
+        if scanned is not None:
+            return Result(prop, "fails", space.path_to(scanned), state=scanned,
+                          note="a reachable marking violates it")
         return Result(prop, "holds" if space.complete else "unknown")
     if kind == "reachable":
-        for s in range(known):
-            if _eval(space, prop.predicate, s):
-                return Result(prop, "holds", space.path_to(s), state=s)
+        if scanned is not None:
+            return Result(prop, "holds", space.path_to(scanned), state=scanned)
         return Result(prop, "fails" if space.complete else "unknown",
                       note="no reachable marking satisfies it" if space.complete else "")
     if kind == "final":
@@ -178,8 +226,7 @@ def check(space: StateSpace, prop: Property, finals: list[Property] | None = Non
         return Result(prop, "unknown", note="needs the complete state space")
     if kind == "home":
         g = _graph(space)
-        good = [s for s in range(g.n) if _eval(space, prop.predicate, s)]
-        co = _backward(g, good)
+        co = _backward(g, scanned)
         for s in range(g.n):
             if not co[s]:
                 return Result(prop, "fails", space.path_to(s), state=s,
