@@ -122,11 +122,21 @@ class _Progress:
 @click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True, metavar="N",
               help="Threads that expand states (compiled explorer; 0: every core). The report is the same "
                    "for every N: batches of states are expanded in parallel and committed in BFS order.")
+@click.option("--symmetry", is_flag=True,
+              help="Symmetry reduction: one marking per orbit under permutations of the `symmetric` colour "
+                   "sets. Keeps dead markings, bounds, and invariant/reachable/home/bound/live properties that "
+                   "name no individual value of a symmetric set; other properties are checked without it "
+                   "(the report says so). Runs in the Python explorer.")
+@click.option("--por", is_flag=True,
+              help="Partial-order reduction (stubborn sets): explores a subset of the markings that keeps every "
+                   "dead marking and the verdicts of invariant/reachable/bound properties; other properties are "
+                   "checked without it. Bounds become lower bounds. Combines with --symmetry.")
 @click.option("--quiet", "-q", is_flag=True, help="No timing line on stderr.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show Python tracebacks of internal errors.")
 def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None,
           prop_files: tuple[str, ...], home_flag: bool, explain: str | None, cex_trace: str | None,
-          json_out: bool, explorer: str | None, compact: bool, workers: int, quiet: bool, debug: bool) -> None:
+          json_out: bool, explorer: str | None, compact: bool, workers: int, symmetry: bool, por: bool,
+          quiet: bool, debug: bool) -> None:
     """Explore the state space of MODEL and report what is wrong with it.
 
     Builds every reachable marking breadth-first and reports the number of
@@ -177,13 +187,25 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
                                 + next(p.name for p in props if p.needs_graph) + "`")
                              + " needs\n  hint: check it without --compact, or check the safety "
                                "properties alone with --compact")
-        space = explore(net, max_states=max_states, timeout=timeout, progress=progress,
-                        keep_successors=need_graph, explorer=explorer, compact=compact, workers=workers)
+        reductions = None
+        if symmetry or por:
+            if compact:
+                raise InputError("--compact cannot be combined with --symmetry or --por\n  hint: the reduced "
+                                 "explorer keeps markings; drop --compact")
+            from .explore.reduce.run import check_reduced
+            space, results, reductions, full = check_reduced(
+                net, props, symmetry=symmetry, por=por, max_states=max_states, timeout=timeout,
+                progress=progress, home=home_flag, explorer=explorer)
+            home = _home_markings(full) if home_flag else None
+        else:
+            space = explore(net, max_states=max_states, timeout=timeout, progress=progress,
+                            keep_successors=need_graph, explorer=explorer, compact=compact, workers=workers)
         if progress is not None:
             progress.stop()
             progress = None
-        results = check_all(space, props) if props else None
-        home = _home_markings(space) if home_flag else None
+        if reductions is None:
+            results = check_all(space, props) if props else None
+            home = _home_markings(space) if home_flag else None
     except ProtoverifyError as err:
         if progress is not None:
             progress.stop()
@@ -197,6 +219,10 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
     if progress is not None:
         progress.stop()
     report = build_report(space, results, home)
+    if reductions is not None:
+        stats = report.pop("stats")
+        report["reductions"] = reductions
+        report["stats"] = stats
     if cex_trace is not None:
         _write_trace(space, results or [], cex_trace)
     if json_out:
@@ -206,7 +232,13 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
         r = next(r for r in results if r.name == explain)
         click.echo("\n".join(render_result(space, r, full=True)))
     else:
-        click.echo(render_text(space, report, results), nl=False)
+        text = render_text(space, report, results)
+        if reductions is not None:
+            from .explore.reduce.run import render_reductions
+            lines = text.split("\n")
+            at = next((i + 1 for i, ln in enumerate(lines) if ln.startswith("state space:")), 1)
+            text = "\n".join(lines[:at] + render_reductions(reductions) + lines[at:])
+        click.echo(text, nl=False)
     if not quiet:
         s = report["stats"]
         rate = f" ({s['states_per_second']:,} states/s)" if s["states_per_second"] else ""

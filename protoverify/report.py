@@ -191,6 +191,7 @@ def render_steps(space: StateSpace, steps, start: int, *, markings: bool = False
 
 
 def render_result(space: StateSpace, r, *, full: bool = False) -> list[str]:
+    space = getattr(r, "space", None) or space  # checked on another exploration (a reduction did not apply)
     mark = {"holds": "holds", "fails": "FAILS", "unknown": "unknown"}[r.verdict]
     lines = [f"  {r.kind:<9} {r.name:<24} {mark}" + (f"  ({r.note})" if r.note else "")]
     if r.verdict == "fails" or full or (r.verdict == "holds" and r.kind == "reachable"):
