@@ -17,6 +17,7 @@ Property kinds and what they need:
 from __future__ import annotations
 
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..explore.statespace import StateSpace, Step
@@ -137,8 +138,35 @@ def _step(space: StateSpace, src: int, t: int, env, dst: int):
 # ---------------------------------------------------------------- checkers
 def check_all(space: StateSpace, props: list[Property]) -> list[Result]:
     finals = [p for p in props if p.kind == "final"]
-    scanned = _scan(space, [p for p in props if p.kind in _SCANNED])
-    return [check(space, p, finals, scanned.get(id(p))) for p in props if p.kind != "final"]
+    with decoded_markings(space):
+        scanned = _scan(space, [p for p in props if p.kind in _SCANNED])
+        return [check(space, p, finals, scanned.get(id(p))) for p in props if p.kind != "final"]
+
+
+DECODE_LIMIT = 1_000_000  # states; about 250 bytes each while the properties are checked
+
+
+@contextmanager
+def decoded_markings(space: StateSpace):
+    """Decode a packed state space's markings once for all the properties.
+
+    The compiled explorer stores markings packed and decodes one per access;
+    the checkers visit every state once per property (and per CTL
+    subformula), so up to ``DECODE_LIMIT`` states they are decoded once, with
+    each place's contents shared between the markings that have the same.
+    """
+    if "_decoded_markings" in space.__dict__ or isinstance(space.markings, list) \
+            or space.states > DECODE_LIMIT:
+        yield
+        return
+    shared: dict = {}
+    markings = space.markings
+    space.__dict__["_decoded_markings"] = [tuple([shared.setdefault(x, x) for x in markings[s]])
+                                           for s in range(space.states)]
+    try:
+        yield
+    finally:
+        del space.__dict__["_decoded_markings"]
 
 
 _SCANNED = ("invariant", "reachable", "home")

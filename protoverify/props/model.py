@@ -107,7 +107,8 @@ class StateContext:
     def __init__(self, space, state: int):
         self.space = space
         self.state = state
-        self.marking = space.markings[state]
+        decoded = space.__dict__.get("_decoded_markings")  # see props.check.decoded_markings
+        self.marking = decoded[state] if decoded is not None else space.markings[state]
 
 
 def _match_shape(shape):
