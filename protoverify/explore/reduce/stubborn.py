@@ -11,15 +11,17 @@ that must be zero (``inhibit``) and a change per counter (``delta``).
 counter ``v`` inhibits.  A set ``S`` of bindings is stubborn in marking ``m``
 when it contains an enabled binding and is closed under:
 
-* ``u`` in ``S`` enabled: every ``v`` that can disable ``u`` or that ``u`` can
-  disable is in ``S`` (so bindings outside ``S`` commute with ``u``);
+* ``u`` in ``S`` enabled: every ``v`` that ``u`` can disable is in ``S`` (so
+  firing ``u`` first leaves any run of bindings outside ``S`` possible);
+* one enabled *key* binding: every ``v`` that can disable it is in ``S`` too
+  (so it stays enabled whatever happens outside ``S``);
 * ``u`` in ``S`` disabled: pick one reason (a *scapegoat*): a needed counter
   below its demand — every binding that raises it is in ``S`` — or an inhibit
   counter above zero — every binding that lowers it is in ``S`` (so nothing
   outside ``S`` can enable ``u``).
 
-Firing only the enabled bindings of a stubborn set preserves every dead
-marking (Valmari's theorem: each dead marking reachable from ``m`` is reachable
+Firing only the enabled bindings of such a (weak) stubborn set preserves every
+dead marking (Valmari's theorem: each dead marking reachable from ``m`` is reachable
 starting with a stubborn binding, and no new ones appear).  For safety
 properties two more conditions are added by the explorer: *visibility* (if
 ``S`` holds an enabled binding that changes a place the property looks at,
@@ -111,20 +113,28 @@ class Stubborn:
                 out.append(self.binding_of(t.index, env))
         return out
 
-    def conflicts(self, b: int) -> tuple:
+    def disables(self, b: int) -> tuple:
+        """The bindings ``b`` can disable: it lowers a counter they need or raises one they inhibit."""
         got = self._conflicts.get(b)
         if got is None:
             pb = self.u.bindings[b]
             acc = set()
-            for s, _ in pb.need:
-                acc.update(self.lower[s])
-            for s in pb.inhibit:
-                acc.update(self.raise_[s])
             for s, d in pb.delta:
                 acc.update(self.needers[s] if d < 0 else self.inhibitors[s])
             acc.discard(b)
             got = self._conflicts[b] = tuple(sorted(acc))
         return got
+
+    def disablers(self, b: int) -> tuple:
+        """The bindings that can disable ``b``."""
+        pb = self.u.bindings[b]
+        acc = set()
+        for s, _ in pb.need:
+            acc.update(self.lower[s])
+        for s in pb.inhibit:
+            acc.update(self.raise_[s])
+        acc.discard(b)
+        return tuple(sorted(acc))
 
     def _trap_reason(self, k: int, count):
         """Bindings that could make trap ``k`` hold, or None when it holds."""
@@ -144,17 +154,19 @@ class Stubborn:
                 return out
         return None
 
-    def _scapegoat(self, b: int, count) -> tuple:
+    def _scapegoats(self, b: int, count) -> list:
+        """Every reason why disabled ``b`` is disabled: the bindings that could remove each."""
         if b >= len(self.u.bindings):
-            return self._trap_reason(b - len(self.u.bindings), count) or ()
+            return [self._trap_reason(b - len(self.u.bindings), count) or ()]
         pb = self.u.bindings[b]
+        out = []
         for s, n in pb.need:
             if count(s) < n:
-                return self.raise_[s]
+                out.append(self.raise_[s])
         for s in pb.inhibit:
             if count(s) > 0:
-                return self.lower[s]
-        return ()  # pragma: no cover - an enabled binding is never asked
+                out.append(self.lower[s])
+        return out or [()]
 
     def stubborn(self, marking, enabled: list[int]) -> list[int]:
         """The enabled bindings of a small stubborn set of ``marking`` (a sublist of ``enabled``, same order)."""
@@ -168,11 +180,14 @@ class Stubborn:
         def count(s):
             return views[slot_place[s]].get(slot_value[s], 0)
 
-        def reason(b):
+        def reason(b, members):
+            # of the reasons b is disabled, the one whose enablers add the fewest new members
             got = reasons.get(b)
             if got is None:
-                got = reasons[b] = self._scapegoat(b, count)
-            return got
+                got = reasons[b] = self._scapegoats(b, count)
+            if len(got) == 1:
+                return got[0]
+            return min(got, key=lambda c: sum(1 for x in c if x not in members))
 
         base: set = set()
         if self.traps:
@@ -203,21 +218,27 @@ class Stubborn:
         members = set(base)
         members.update(start)
         work = list(start)
+        if len(start) == 1 and start[0] in on:
+            # the key binding: nothing outside the set may disable it
+            for c in self.disablers(start[0]):
+                if c not in members:
+                    members.add(c)
+                    work.append(c)
         found = set()
         vis = self.visible
         seen_visible = False
-        for b in start:
-            if b in on:
+        for b in members:
+            if b in on and b not in base:
                 found.add(b)
         while work:
             b = work.pop()
             if b in on:
-                nxt = self.conflicts(b)
+                nxt = self.disables(b)
                 if vis is not None and not seen_visible and b in vis:
                     seen_visible = True
                     nxt = tuple(nxt) + tuple(vis)
             else:
-                nxt = reason(b)
+                nxt = reason(b, members)
             for c in nxt:
                 if c not in members:
                     members.add(c)
