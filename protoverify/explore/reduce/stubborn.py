@@ -91,6 +91,8 @@ class Stubborn:
                 self.needers[s].append(b)
             for s in pb.inhibit:
                 self.inhibitors[s].append(b)
+        self.raise_ = [frozenset(x) for x in self.raise_]
+        self.lower = [frozenset(x) for x in self.lower]
         self._conflicts: dict[int, tuple] = {}
         self.visible = None
         if visible is not None:
@@ -148,16 +150,16 @@ class Stubborn:
         for p in trap.nonempty:
             lo, hi = self.u.place_range[p]
             if not any(count(s) for s in range(lo, hi)):
-                out = []
+                out = set()
                 for s in range(lo, hi):
-                    out.extend(self.raise_[s])
-                return out
+                    out |= self.raise_[s]
+                return frozenset(out)
         return None
 
     def _scapegoats(self, b: int, count) -> list:
         """Every reason why disabled ``b`` is disabled: the bindings that could remove each."""
         if b >= len(self.u.bindings):
-            return [self._trap_reason(b - len(self.u.bindings), count) or ()]
+            return [self._trap_reason(b - len(self.u.bindings), count) or frozenset()]
         pb = self.u.bindings[b]
         out = []
         for s, n in pb.need:
@@ -166,7 +168,7 @@ class Stubborn:
         for s in pb.inhibit:
             if count(s) > 0:
                 out.append(self.lower[s])
-        return out or [()]
+        return out or [frozenset()]
 
     def stubborn(self, marking, enabled: list[int]) -> list[int]:
         """The enabled bindings of a small stubborn set of ``marking`` (a sublist of ``enabled``, same order)."""
@@ -187,7 +189,7 @@ class Stubborn:
                 got = reasons[b] = self._scapegoats(b, count)
             if len(got) == 1:
                 return got[0]
-            return min(got, key=lambda c: sum(1 for x in c if x not in members))
+            return min(got, key=lambda c: len(c - members))
 
         base: set = set()
         if self.traps:
