@@ -40,6 +40,8 @@ a conflict or as awake, and the step is simply not reduced.
 
 from __future__ import annotations
 
+import weakref
+
 from ..explore.firing import _pattern_shape, _vars
 from ..net import ir
 from ..net.evaluate import EvalFailure, compile_expr
@@ -53,6 +55,26 @@ _WILD = ("wild", None)
 CACHED_VERDICTS = 4     # verdicts remembered per silent binding
 MEMO_SIZE = 50_000      # normal forms remembered
 MAX_BACKOFF = 256       # a binding found not reducible n times in a row is not examined for min(2**n, this) checks
+
+
+class _Place(tuple):
+    """A place's tokens (the canonical sorted tuple) that computes its hash once: a marking's hash is
+    then the hash of its places' hashes, however many tokens they hold."""
+
+    def __hash__(self):
+        try:
+            return self._h
+        except AttributeError:
+            h = self._h = tuple.__hash__(self)
+            return h
+
+
+def _with_places(m):
+    """``m`` with every place a :class:`_Place` (the same marking, equal and of equal hash)."""
+    for x in m:
+        if type(x) is not _Place:
+            return tuple(x if type(x) is _Place else _Place(x) for x in m)
+    return m
 
 
 class LazyViews:
@@ -193,6 +215,29 @@ def _unify(w: _Trans, ws, wenv: dict, u: _Trans, us, uenv: dict) -> bool:
     return w.match(ws, v, wenv)
 
 
+class _Static:
+    """What depends on the net only (kept for the next replay on the same net)."""
+
+    def __init__(self, net: ir.Net):
+        self.trans = [_Trans(t) for t in net.transitions]
+        n = len(net.places)
+        self.readers = [[] for _ in range(n)]     # (trans, shape): in and read terms on the place
+        self.inhibitors = [[] for _ in range(n)]
+        self.producers = [[] for _ in range(n)]
+        for tr in self.trans:
+            for p, s in tr.inputs:
+                self.readers[p].append((tr, s))
+            for p, s in tr.inhibits:
+                self.inhibitors[p].append((tr, s))
+            for p, s in tr.outputs:
+                self.producers[p].append((tr, s))
+        self.conflicts: dict = {}
+        self.producer_families: dict = {}
+
+
+_STATIC: "weakref.WeakKeyDictionary[ir.Net, _Static]" = weakref.WeakKeyDictionary()
+
+
 class _Collect(list):
     """The bindings a generator yields, kept as they come (a loop may stop early; the rest is read when
     the list is iterated again)."""
@@ -229,21 +274,13 @@ class Reducer:
     def __init__(self, net: ir.Net, compiled: list):
         self.net = net
         self.compiled = compiled
-        self.trans = [_Trans(t) for t in net.transitions]
+        static = _STATIC.get(net)
+        if static is None:
+            static = _STATIC[net] = _Static(net)
+        self.trans = static.trans
+        self.readers, self.inhibitors, self.producers = static.readers, static.inhibitors, static.producers
+        self._conflicts, self._producers = static.conflicts, static.producer_families
         self.silent = [(ct, self.trans[ct.index]) for ct in compiled if ct.ir.emit is None]
-        n = len(net.places)
-        self.readers = [[] for _ in range(n)]     # (trans, shape): in and read terms on the place
-        self.inhibitors = [[] for _ in range(n)]
-        self.producers = [[] for _ in range(n)]
-        for tr in self.trans:
-            for p, s in tr.inputs:
-                self.readers[p].append((tr, s))
-            for p, s in tr.inhibits:
-                self.inhibitors[p].append((tr, s))
-            for p, s in tr.outputs:
-                self.producers[p].append((tr, s))
-        self._conflicts: dict = {}
-        self._producers: dict = {}
         self._verdicts: dict = {}
         self._backoff: dict = {}
         self._pumps: set = set()
@@ -397,6 +434,7 @@ class Reducer:
         normalized lately from which ``m`` is one firing away, saves enumerating again the bindings of
         the transitions that read none of the places the firing changed.
         """
+        m = _with_places(m)
         out = self._memo.get(m)
         if out is not None:
             return out
@@ -455,6 +493,7 @@ class Reducer:
                 m = m2  # a cycle of eager steps (every marking on it has the same future), or enough
                 enabled = None
                 break
+            m2 = _with_places(m2)
             chain.add(m2)
             m = m2
         self._memo[start] = m

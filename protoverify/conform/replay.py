@@ -17,6 +17,7 @@ enumeration constant is its name, a product is a JSON array.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from ..net import ir
 from ..net.evaluate import EvalFailure, compile_expr
 from ..net.show import show_marking
 from ..explore.firing import compile_net
+from .reduce import _WILD as _NOT_KNOWN
 from .reduce import LazyViews
 from .trace import Trace, TraceEvent
 
@@ -142,6 +144,37 @@ class _Label:
         self.partial = em.partial
         self.fields = [(name, compile_expr(expr), expr.type) for name, expr in em.fields]
         self.names = {name for name, _, _ in self.fields}
+        # label fields that are a variable: the event gives its value before any token is looked at
+        self.prebound = [(k, expr.slot) for k, (_, expr) in enumerate(em.fields) if isinstance(expr, ir.Var)]
+        self._filters = None
+
+    def filters(self):
+        """Places whose tokens may be filtered by the pre-bound variables: read by one pattern of the
+        transition, and by no inhibitor arc of it; with that pattern (a reduce._Trans shape)."""
+        if self._filters is None:
+            from .reduce import _Trans
+            tr = _Trans(self.ct.ir)
+            count: dict = {}
+            for p, _ in tr.inputs + tr.inhibits:
+                count[p] = count.get(p, 0) + 1
+            self._filters = (tr, [(p, s) for p, s in tr.inputs if count[p] == 1 and s[0] != "wild"])
+        return self._filters
+
+    def views(self, m, values):
+        """The marking's places as dicts, the filterable ones holding only the tokens that fit the
+        event's values (for enumerating bindings; firing uses the full marking)."""
+        views = LazyViews(m)
+        if not self.prebound:
+            return views
+        tr, filters = self.filters()
+        env0 = {slot: values[k] for k, slot in self.prebound}
+        for p, shape in filters:
+            want = tr.value_of(shape, env0)
+            if want is not _NOT_KNOWN:
+                views.d[p] = {want: n for v, n in _lookup(m[p], want)}
+            else:
+                views.d[p] = {v: n for v, n in m[p] if tr.match(shape, v, dict(env0))}
+        return views
 
     def expected(self, ev: TraceEvent):
         """The event's values in the model's terms, or a reason it cannot match this label at all."""
@@ -249,20 +282,26 @@ def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, *, lazy: 
                          max(stats["max"], len(current)), len(current), stats["silent"], net=net)
 
 
+def _lookup(place: tuple, value):
+    """The ``(value, count)`` entry of a place's sorted tuple, as a list of zero or one entries."""
+    i = bisect_left(place, (value,))
+    return [place[i]] if i < len(place) and place[i][0] == value else []
+
+
 def _match(net, markings, expectations, norm=None) -> dict:
     """The markings reached from ``markings`` by a transition matching the event (after their eager
     silent steps if ``norm``)."""
     nxt: dict = {}
     for m in markings:
-        views = LazyViews(m)
+        full = LazyViews(m)
         for lab, values, why_not in expectations:
             if why_not is not None:
                 continue
             ct = lab.ct
             try:
-                for env, removed in ct.enabled(views):
+                for env, removed in ct.enabled(lab.views(m, values)):
                     if lab.matches(env, values):
-                        target = ct.fire(m, views, env, removed)
+                        target = ct.fire(m, full, env, removed)
                         nxt[target if norm is None else norm(target, m)] = None
             except EvalFailure as err:
                 raise _runtime_error(net, ct, err, m) from None

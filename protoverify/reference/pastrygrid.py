@@ -123,6 +123,20 @@ class PastryGridConfig:
     #                                 copy may go without news from its root before it is routed to the key)
     refresh: float = 60.0  # roots push their copies again this often (news for the holders)
     racy_shared_launch: bool = False
+    bugs: frozenset = frozenset()  # TEST ONLY: deliberate mistakes (see BUGS) for implementation mutation
+    #                                testing; never set outside tests
+
+
+#: The deliberate mistakes ``PastryGridConfig.bugs`` can switch on (tests/conform/test_implementation_bugs.py).
+BUGS = {
+    "shared_early": "the RDV lets a shared task be claimed once one predecessor finished, not all of them",
+    "dead_as_finished": "the FTC takes a worker that stopped answering for one that finished: it ends the "
+                        "supervision instead of reporting the worker dead",
+    "eager_rdv_takeover": "a replica of the RDV state takes over after 10 s without news from the RDV, "
+                          "without asking whether the RDV is alive",
+    "forget_reissue": "the RDV re-issues a dead worker's task without recording it: it searches again "
+                      "silently (no task_reissued)",
+}
 
 
 def _copy(st: dict) -> dict:
@@ -678,7 +692,8 @@ class PastryGridNode:
             return
         st, task = r.st, m["task"]
         claimant = f"{m['worker']}/{m['pred']}"
-        go = st["status"] == "running" and r.ready(task) and task not in st["done"]
+        ready = r.ready(task) or ("shared_early" in self.cfg.bugs and any(p in st["done"] for p in r.preds[task]))
+        go = st["status"] == "running" and ready and task not in st["done"]
         if go and self.cfg.racy_shared_launch:
             # As coded: "are all predecessors' outputs there?" -- a question, not a claim.
             self.event("shared_claimed", app=st["app"], task=int(task))
@@ -703,7 +718,8 @@ class PastryGridNode:
         if reissue:
             del st["assigned"][task]
             st["dead"].setdefault(task, []).append(worker)
-            self.event("task_reissued", app=st["app"], task=int(task), worker=worker)
+            if "forget_reissue" not in self.cfg.bugs:
+                self.event("task_reissued", app=st["app"], task=int(task), worker=worker)
             self._rdv_changed(r)
             st["searcher"][task] = self.address
             self._search(st["app"], from_hex(st["key"]), [[task, None]], st["spec"].get("reqs", {}))
@@ -907,6 +923,9 @@ class PastryGridNode:
                           timeout=self.cfg.check_timeout, on_give_up=failed)
 
     def _report_dead(self, f: _Ftc, pid: str) -> None:
+        if "dead_as_finished" in self.cfg.bugs:
+            self._end_pair(f, pid)
+            return
         f.reported.add(pid)
         pair = f.st["pairs"][pid]
 
@@ -1068,6 +1087,8 @@ class PastryGridNode:
                 if r.active:
                     if now - self._pushed.get((kind, app), 0.0) >= self.cfg.refresh:
                         self._replicate(kind, app, key, r.st)
+                elif kind == "rdv" and "eager_rdv_takeover" in self.cfg.bugs and now - r.heard >= 10.0:
+                    self._activate(kind, r)
                 elif now - r.heard >= self.cfg.orphan_timeout:
                     r.heard = now
                     self.pastry.route(key, {"m": "handover", "kind": kind, "app": app, "state": _copy(r.st),
