@@ -33,11 +33,19 @@ def check_reduced(net, props, *, symmetry: bool, por: bool, max_states=None, tim
     from ...props.check import check
     from ..statespace import explore
     requested = [r for r, on in (("symmetry", symmetry), ("por", por)) if on]
+    inert = []
+    if symmetry:
+        from .symmetry import Canonicaliser
+        if not Canonicaliser(net).active:
+            symmetry = False  # nothing to reduce: no property needs to be checked without it
+            inert.append("symmetry: the model has no `symmetric` colour set with two values or more in a "
+                         "place; nothing to reduce")
+    active = [r for r, on in (("symmetry", symmetry), ("por", por)) if on]
     finals = [p for p in props if p.kind == "final"]
     checked = [p for p in props if p.kind != "final"]
     reduced_props, full_props, why = [], [], {}
     for p in checked:
-        reasons = [f"--{r}: {w}" for r in requested if (w := unpreserved(p, r, finals)) is not None]
+        reasons = [f"--{r}: {w}" for r in active if (w := unpreserved(p, r, finals)) is not None]
         if reasons:
             full_props.append(p)
             why[id(p)] = "; ".join(reasons)
@@ -71,7 +79,7 @@ def check_reduced(net, props, *, symmetry: bool, por: bool, max_states=None, tim
         "states": space.states,
         "full_states": full.states if full is not None and full.complete and space.complete else None,
         "factor": None,
-        "notes": list(space.notes),
+        "notes": inert + list(space.notes),
         "unreduced_properties": [{"name": p.name, "reason": why[id(p)]} for p in full_props],
     }
     if info["full_states"]:
