@@ -107,3 +107,21 @@ def test_cli_reports_the_reductions(tmp_path):
     assert "reductions: none applied" in res.output and "no `symmetric` colour set" in res.output
     res = CliRunner().invoke(main, ["check", str(PHILOSOPHERS), "--por", "--compact", "-q"])
     assert res.exit_code == 2
+
+
+def test_reduced_reports_are_deterministic():
+    import json
+    import os
+    import subprocess
+    outs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        res = subprocess.run([sys.executable, "-m", "protoverify", "check", "-q", "--json", "--symmetry", "--por",
+                              str(ROOT / "models" / "examples" / "mutex.cpn"), "-D", "N=4", "--props",
+                              str(ROOT / "properties" / "examples" / "mutex.props")],
+                             capture_output=True, text=True, env=env)
+        report = json.loads(res.stdout)
+        report.pop("stats")
+        outs.append(report)
+    assert outs[0] == outs[1]
+    assert outs[0]["reductions"]["factor"] == round(48 / 9, 2)
