@@ -634,19 +634,21 @@ def render(result: dict, markdown: bool = False) -> str:
             f"{r['ratio']:.2f}" if "ratio" in r else "",
         ])
     par_head = ["net", "states", "1 thread: wall s", "CPU s", "2 threads: wall s", "CPU s", "wall speed-up",
-                "expanding (CPU s, both threads)", "committing (s)", "same counts"]
+                "expanding (CPU s, both threads)", "committing (CPU s)", "speed-up on 2 idle cores (estimate)",
+                "same counts"]
     par_table = []
     for r in result.get("parallel", []):
         a, b = r["runs"]["1"], r["runs"]["2"]
         if a["status"] != "ok" or b["status"] != "ok":
-            par_table.append([r["case"], _status_text(a if a["status"] != "ok" else b)] + [""] * 8)
+            par_table.append([r["case"], _status_text(a if a["status"] != "ok" else b)] + [""] * 9)
             continue
         core = b.get("core", {})
         par_table.append([
             r["case"], _fmt_int(a["states"]), f"{a['seconds']:.2f}", f"{a['cpu']:.2f}", f"{b['seconds']:.2f}",
             f"{b['cpu']:.2f}", f"{r['speedup_wall']:.2f}" if r.get("speedup_wall") else "",
             f"{core['parallel_expand_cpu_seconds']:.2f}" if "parallel_expand_cpu_seconds" in core else "",
-            f"{core['parallel_commit_seconds']:.2f}" if "parallel_commit_seconds" in core else "",
+            f"{_commit_cpu(core):.2f}" if _commit_cpu(core) is not None else "",
+            f"{_ideal(r):.2f}" if _ideal(r) else "",
             "yes" if r.get("same") else "NO"])
     if markdown:
         def md(head, rows):
@@ -678,6 +680,19 @@ def render(result: dict, markdown: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _commit_cpu(core: dict):
+    return core.get("parallel_commit_cpu_seconds", core.get("parallel_commit_seconds"))
+
+
+def _ideal(r: dict):
+    """1-thread CPU time over (expanding CPU / 2 + committing CPU): the speed-up two idle cores would give."""
+    a, core = r["runs"]["1"], r["runs"]["2"].get("core", {})
+    exp, com = core.get("parallel_expand_cpu_seconds"), _commit_cpu(core)
+    if not a.get("cpu") or exp is None or com is None or exp / 2 + com <= 0:
+        return None
+    return a["cpu"] / (exp / 2 + com)
+
+
 SMALL = 1_000  # below this many states, fixed costs (compiling the net, starting up) dominate the times
 
 
@@ -693,6 +708,11 @@ def summary(result: dict) -> list[str]:
         out.append(f"protoverify/SNAKES states/s on the {len(big)} nets of {SMALL:,}+ states: min {sp[0]:.1f}×, "
                    f"median {sp[len(sp) // 2]:.1f}×, max {sp[-1]:.1f}× ("
                    + ", ".join(f"{r['case']} {r['speedup']:.0f}×" for r in big) + ")")
+        small_col = [r for r in both if r["protoverify"]["states"] < SMALL and "-PT-" not in r["case"]]
+        if small_col:
+            out.append(f"coloured nets under {SMALL:,} states (protoverify needs at most "
+                       f"{max(r['protoverify']['cpu'] for r in small_col) * 1e3:.0f} ms, start-up included): "
+                       + ", ".join(f"{r['case']} {r['speedup']:.0f}×" for r in small_col))
         col = [r for r in big if "-PT-" not in r["case"]]
         if col:
             worst = min(col, key=lambda r: r["speedup"])
@@ -718,12 +738,14 @@ def summary(result: dict) -> list[str]:
         if "ratio" in r:
             o = r["protoverify"]
             out.append(f"{r['case']}: protoverify at {r['ratio']:.2f}× Spin's states/s (wall clock, same run); "
-                       f"protoverify {(o.get('cpu_states_per_second') or 0) / 1e6:.2f}M states/s of CPU time "
+                       f"protoverify {(o.get('cpu_states_per_second') or 0):,.0f} states/s of CPU time "
                        f"(goal >= 1M on one core: {'met' if (o.get('cpu_states_per_second') or 0) >= 1e6 else 'NOT met'})")
     for r in result.get("parallel", []):
         if r.get("speedup_wall"):
-            out.append(f"parallel, {r['case']}: 2 threads {r['speedup_wall']:.2f}× the wall-clock speed of 1; "
-                       f"counts {'equal' if r.get('same') else 'DIFFER'}")
+            ideal = _ideal(r)
+            out.append(f"parallel, {r['case']}: 2 threads {r['speedup_wall']:.2f}× the wall-clock speed of 1"
+                       + (f" (estimate for 2 idle cores: {ideal:.2f}×)" if ideal else "")
+                       + f"; counts {'equal' if r.get('same') else 'DIFFER'}")
     return out
 
 

@@ -68,11 +68,16 @@ typedef struct {
     uint64_t *cur;                /* workers: the record being expanded */
     int32_t cur_words;
     /* workers: successors computed in a batch (records, hashes, known targets, bindings) */
-    uint64_t *orec, *ohash, *ofirst;
-    uint32_t *otarget;
-    int32_t *obind;
+    uint32_t *otarget;            /* per edge: the state found, NONE32 (not found) or KNOWN_FP */
+    int32_t *obind;               /* per edge: its binding */
     uint64_t on, ocap;
-    int32_t owords;
+    uint64_t *urec, *uhash, *ufirst;  /* per successor not found: record, hash, first occurrence */
+    uint32_t *utarget;            /* ... and the state it became */
+    uint64_t un, ucap;
+    int32_t uwords;
+    uint64_t *trec, *thash;       /* one state's successors */
+    uint64_t tcap;
+    int32_t twords;
 } Scratch;
 
 typedef struct {
@@ -135,6 +140,7 @@ typedef struct {
     uint64_t par_batches, par_states, par_redone, par_helper;  /* parallel search figures */
     double par_gen_s, par_commit_s;                            /* wall seconds in both phases */
     double par_cpu_s;                                          /* CPU seconds of all threads expanding */
+    double par_commit_cpu_s;                                   /* CPU seconds of the commits */
     uint64_t par_lookups;                                      /* successors the commit looked up again */
     int32_t mw;                   /* words of a slot bit set; 0: small-net masks off */
     int all1;                     /* every counter is one bit wide (slot s is bit s of the record) */
@@ -784,7 +790,8 @@ static int64_t enabled(Core *c, Scratch *sc, const uint64_t *rec, PyObject **err
  */
 static inline int fire(const Core *c, const uint64_t *rec, const uint32_t *cnt, uint64_t h, const int32_t *b,
                        uint64_t *nw, uint64_t *hout, int32_t *oslot, uint64_t *oval) {
-    memcpy(nw, rec, sizeof(uint64_t) * (size_t)c->nwords);
+    if (c->nwords == 1) nw[0] = rec[0];           /* no call to memcpy for one word */
+    else memcpy(nw, rec, sizeof(uint64_t) * (size_t)c->nwords);
     const int32_t *q = b + 2 + 2 * b[1];
     q += 1 + q[0];
     int32_t n = *q++;
@@ -1030,36 +1037,44 @@ struct Pool {
     uint64_t next;                /* next block to take (atomic) */
     uint64_t block;               /* states a worker takes at a time */
     uint8_t *st_worker, *st_ok;
-    uint64_t *st_off;
-    uint32_t *st_n;
+    uint64_t *st_off, *st_uoff;
+    uint32_t *st_n, *st_un;
 };
 
-static int ensure_out(Scratch *s, uint64_t need, int32_t nwords) {
-    if (s->owords != nwords) {
-        uint64_t *a = (uint64_t *)realloc(s->orec, sizeof(uint64_t) * (size_t)nwords * (s->ocap ? s->ocap : 1));
-        if (!a) return -1;
-        s->orec = a;
-        s->owords = nwords;
+static int grow_arr(void **a, uint64_t ncap, size_t item) {
+    void *p = realloc(*a, item * (size_t)(ncap ? ncap : 1));
+    if (!p) return -1;
+    *a = p;
+    return 0;
+}
+
+/* room for n more edges, n more successors not found, and n successors of one state */
+static int ensure_out(Scratch *s, uint64_t n, int32_t nwords) {
+    if (s->on + n > s->ocap) {
+        uint64_t ncap = s->ocap ? s->ocap * 2 : 4096;
+        while (ncap < s->on + n) ncap *= 2;
+        if (grow_arr((void **)&s->otarget, ncap, sizeof(uint32_t)) < 0) return -1;
+        if (grow_arr((void **)&s->obind, ncap, sizeof(int32_t)) < 0) return -1;
+        s->ocap = ncap;
     }
-    if (need <= s->ocap) return 0;
-    uint64_t ncap = s->ocap ? s->ocap * 2 : 4096;
-    while (ncap < need) ncap *= 2;
-    uint64_t *a = (uint64_t *)realloc(s->orec, sizeof(uint64_t) * (size_t)nwords * ncap);
-    if (!a) return -1;
-    s->orec = a;
-    a = (uint64_t *)realloc(s->ohash, sizeof(uint64_t) * ncap);
-    if (!a) return -1;
-    s->ohash = a;
-    a = (uint64_t *)realloc(s->ofirst, sizeof(uint64_t) * ncap);
-    if (!a) return -1;
-    s->ofirst = a;
-    uint32_t *t = (uint32_t *)realloc(s->otarget, sizeof(uint32_t) * ncap);
-    if (!t) return -1;
-    s->otarget = t;
-    int32_t *bb = (int32_t *)realloc(s->obind, sizeof(int32_t) * ncap);
-    if (!bb) return -1;
-    s->obind = bb;
-    s->ocap = ncap;
+    if (s->un + n > s->ucap || s->uwords != nwords) {
+        uint64_t ncap = s->ucap ? s->ucap : 1024;
+        while (ncap < s->un + n) ncap *= 2;
+        if (grow_arr((void **)&s->urec, ncap * (uint64_t)nwords, sizeof(uint64_t)) < 0) return -1;
+        if (grow_arr((void **)&s->uhash, ncap, sizeof(uint64_t)) < 0) return -1;
+        if (grow_arr((void **)&s->ufirst, ncap, sizeof(uint64_t)) < 0) return -1;
+        if (grow_arr((void **)&s->utarget, ncap, sizeof(uint32_t)) < 0) return -1;
+        s->ucap = ncap;
+        s->uwords = nwords;
+    }
+    if (n > s->tcap || s->twords != nwords) {
+        uint64_t ncap = s->tcap ? s->tcap : 64;
+        while (ncap < n) ncap *= 2;
+        if (grow_arr((void **)&s->trec, ncap * (uint64_t)nwords, sizeof(uint64_t)) < 0) return -1;
+        if (grow_arr((void **)&s->thash, ncap, sizeof(uint64_t)) < 0) return -1;
+        s->tcap = ncap;
+        s->twords = nwords;
+    }
     return 0;
 }
 
@@ -1084,10 +1099,9 @@ static void gen_state(Pool *P, Worker *w, uint64_t i) {
     uint64_t h = c->compact ? full_hash(c, s->cur) : 0;
     int64_t n = enabled((Core *)c, s, s->cur, NULL, 0);
     if (n < 0) return;                          /* a trap holds, or no memory: the calling thread expands it */
-    if (ensure_out(s, s->on + (uint64_t)n, nwords) < 0) return;
-    uint64_t off = s->on;
-    uint64_t *rec = s->orec + off * (uint64_t)nwords;
-    uint64_t *hash = s->ohash + off;
+    if (ensure_out(s, (uint64_t)n, nwords) < 0) return;
+    uint64_t *rec = s->trec;
+    uint64_t *hash = s->thash;
     for (int64_t k = 0; k < n; k++) {
         int32_t oslot;
         uint64_t oval, h2;
@@ -1110,23 +1124,35 @@ static void gen_state(Pool *P, Worker *w, uint64_t i) {
             if (c->tags[pos] == tag_of(hash[k])) __builtin_prefetch(record(c, c->table[pos]));
         }
     }
+    const uint64_t off = s->on, uoff = s->un;
+    uint64_t un = uoff;
     for (int64_t k = 0; k < n; k++) {
         uint64_t pos;
         uint32_t t;
         if (c->compact) t = lookup_compact(c, fingerprint(hash[k]), &pos) ? KNOWN_FP : NONE32;
         else t = lookup_exact(c, rec + (uint64_t)k * nwords, hash[k], &pos);
         s->otarget[off + k] = t;
-        if (t == NONE32) w->pcount[part_of(dedup_key(c, hash[k]), P->nparts)]++;
         s->obind[off + k] = s->buf[k];
+        if (t == NONE32) {
+            /* kept for steps 2 and 3 */
+            for (int32_t q = 0; q < nwords; q++) s->urec[un * (uint64_t)nwords + q] = rec[(uint64_t)k * nwords + q];
+            s->uhash[un] = hash[k];
+            w->pcount[part_of(dedup_key(c, hash[k]), P->nparts)]++;
+            un++;
+        }
     }
     s->on = off + (uint64_t)n;
+    s->un = un;
     P->st_off[i] = off;
     P->st_n[i] = (uint32_t)n;
+    P->st_uoff[i] = uoff;
+    P->st_un[i] = (uint32_t)(un - uoff);
     P->st_ok[i] = 1;
 }
 
 static void expand_step(Pool *P, Worker *w) {
     w->s.on = 0;
+    w->s.un = 0;
     memset(w->pcount, 0, sizeof(w->pcount));
     for (;;) {
         uint64_t b = __atomic_fetch_add(&P->next, P->block, __ATOMIC_RELAXED);
@@ -1147,12 +1173,11 @@ static void dedup_step(Pool *P, Worker *w) {
         if (!P->st_ok[i]) continue;
         const int ow = P->st_worker[i];
         Scratch *s = &P->w[ow].s;
-        const uint64_t off = P->st_off[i];
-        const uint32_t n = P->st_n[i];
-        for (uint32_t k = 0; k < n; k++) {
-            const uint64_t j = off + k;
-            if (s->otarget[j] != NONE32) continue;
-            const uint64_t key = dedup_key(c, s->ohash[j]);
+        const uint64_t uoff = P->st_uoff[i];
+        const uint32_t un = P->st_un[i];
+        for (uint32_t k = 0; k < un; k++) {
+            const uint64_t j = uoff + k;
+            const uint64_t key = dedup_key(c, s->uhash[j]);
             if (part_of(key, P->nparts) != me) continue;
             const uint64_t ref = ((uint64_t)ow << REF_SHIFT) | j;
             uint64_t pos = (key ^ (key >> 29)) & dmask;
@@ -1161,16 +1186,16 @@ static void dedup_step(Pool *P, Worker *w) {
                 if (r == 0) {
                     w->dref[pos] = ref + 1;
                     w->dkey[pos] = key;
-                    s->ofirst[j] = ref;
+                    s->ufirst[j] = ref;
                     break;
                 }
                 if (w->dkey[pos] == key) {
                     uint64_t other = r - 1;
                     const Scratch *so = &P->w[other >> REF_SHIFT].s;
                     uint64_t oj = other & (((uint64_t)1 << REF_SHIFT) - 1);
-                    if (c->compact || memcmp(so->orec + oj * (uint64_t)nwords, s->orec + j * (uint64_t)nwords,
+                    if (c->compact || memcmp(so->urec + oj * (uint64_t)nwords, s->urec + j * (uint64_t)nwords,
                                              sizeof(uint64_t) * (size_t)nwords) == 0) {
-                        s->ofirst[j] = other;
+                        s->ufirst[j] = other;
                         break;
                     }
                 }
@@ -1239,7 +1264,8 @@ static int scratch_init(const Core *c, Scratch *s) {
 
 static void scratch_free(Scratch *s) {
     free(s->cnt); free(s->nz); free(s->cand); free(s->tacc); free(s->buf); free(s->cur);
-    free(s->orec); free(s->ohash); free(s->ofirst); free(s->otarget); free(s->obind);
+    free(s->otarget); free(s->obind); free(s->urec); free(s->uhash); free(s->ufirst); free(s->utarget);
+    free(s->trec); free(s->thash);
     memset(s, 0, sizeof(*s));
 }
 
@@ -1261,7 +1287,7 @@ static void pool_stop(Pool *P) {
         }
     }
     free(P->w);
-    free(P->st_worker); free(P->st_ok); free(P->st_off); free(P->st_n);
+    free(P->st_worker); free(P->st_ok); free(P->st_off); free(P->st_n); free(P->st_uoff); free(P->st_un);
     pthread_mutex_destroy(&P->mu);
     pthread_cond_destroy(&P->go);
     pthread_cond_destroy(&P->fin);
@@ -1269,7 +1295,7 @@ static void pool_stop(Pool *P) {
 
 /* the state number committed for a successor of the batch */
 static inline uint32_t ref_target(const Pool *P, uint64_t ref) {
-    return P->w[ref >> REF_SHIFT].s.otarget[ref & (((uint64_t)1 << REF_SHIFT) - 1)];
+    return P->w[ref >> REF_SHIFT].s.utarget[ref & (((uint64_t)1 << REF_SHIFT) - 1)];
 }
 
 /*
@@ -1286,21 +1312,21 @@ static int commit_batch_state(Core *c, Pool *P, uint64_t i, int dirty) {
     const uint32_t n = P->st_n[i];
     const int32_t nwords = c->nwords;
     uint64_t succ_start = c->nsucc;
+    uint64_t j = P->st_uoff[i];                   /* the next successor not found */
     for (uint32_t k = 0; k < n; k++) {
-        const uint64_t j = off + k;
-        int32_t u = s->obind[j];
+        int32_t u = s->obind[off + k];
         const int32_t *b = c->bind + c->bind_off[u];
         c->fired[b[0]] = 1;
         c->edges++;
-        uint32_t target = s->otarget[j];
+        uint32_t target = s->otarget[off + k];
         if (target == NONE32) {
             const uint64_t ref = ((uint64_t)ow << REF_SHIFT) | j;
-            const uint64_t fr = s->ofirst[j];
+            const uint64_t fr = s->ufirst[j];
             if (fr != ref) {
                 target = ref_target(P, fr);       /* the first occurrence, committed before */
             } else {
-                const uint64_t *nw = s->orec + j * (uint64_t)nwords;
-                const uint64_t h2 = s->ohash[j];
+                const uint64_t *nw = s->urec + j * (uint64_t)nwords;
+                const uint64_t h2 = s->uhash[j];
                 uint64_t pos = 0;
                 int found = 0;
                 c->par_lookups++;
@@ -1334,8 +1360,9 @@ static int commit_batch_state(Core *c, Pool *P, uint64_t i, int dirty) {
                     }
                     if (c->compact) target = KNOWN_FP;
                 }
-                s->otarget[j] = target;           /* for the later occurrences */
+                s->utarget[j] = target;           /* for the later occurrences */
             }
+            j++;
         }
         if (target == KNOWN_FP) target = NONE32;  /* compact mode: successors are not kept */
         if (c->keep) {
@@ -1375,7 +1402,9 @@ static int run_parallel(Core *c, uint64_t budget) {
     P.st_ok = (uint8_t *)malloc(c->par_batch);
     P.st_off = (uint64_t *)malloc(sizeof(uint64_t) * c->par_batch);
     P.st_n = (uint32_t *)malloc(sizeof(uint32_t) * c->par_batch);
-    int failed = !P.w || !P.st_worker || !P.st_ok || !P.st_off || !P.st_n;
+    P.st_uoff = (uint64_t *)malloc(sizeof(uint64_t) * c->par_batch);
+    P.st_un = (uint32_t *)malloc(sizeof(uint32_t) * c->par_batch);
+    int failed = !P.w || !P.st_worker || !P.st_ok || !P.st_off || !P.st_n || !P.st_uoff || !P.st_un;
     for (int k = 0; !failed && k < P.nworkers; k++) {
         P.w[k].pool = &P;
         P.w[k].index = k;
@@ -1445,7 +1474,7 @@ static int run_parallel(Core *c, uint64_t budget) {
         Py_BEGIN_ALLOW_THREADS
         pool_step(&P, 1);
         Py_END_ALLOW_THREADS
-        double t1 = now_s();
+        double t1 = now_s(), u1 = thread_cpu_s();
         c->par_batches++;
         /* step 3: commit in queue order */
         const uint64_t widenings = c->widenings;
@@ -1454,10 +1483,9 @@ static int run_parallel(Core *c, uint64_t budget) {
             if (!c->compact && i + PAR_AHEAD < count && P.st_ok[i + PAR_AHEAD]) {
                 /* the buckets the commit of a later state will look at */
                 const Scratch *s = &P.w[P.st_worker[i + PAR_AHEAD]].s;
-                uint64_t off = P.st_off[i + PAR_AHEAD];
-                for (uint32_t k = 0; k < P.st_n[i + PAR_AHEAD]; k++) {
-                    if (s->otarget[off + k] != NONE32) continue;
-                    uint64_t m = s->ohash[off + k];
+                uint64_t uoff = P.st_uoff[i + PAR_AHEAD];
+                for (uint32_t k = 0; k < P.st_un[i + PAR_AHEAD]; k++) {
+                    uint64_t m = s->uhash[uoff + k];
                     __builtin_prefetch(&c->tags[m & c->mask]);
                     __builtin_prefetch(&c->table[m & c->mask]);
                 }
@@ -1477,6 +1505,7 @@ static int run_parallel(Core *c, uint64_t budget) {
         }
         c->par_gen_s += t1 - t0;
         c->par_commit_s += now_s() - t1;
+        c->par_commit_cpu_s += thread_cpu_s() - u1;
         if (r < 0) { result = -1; break; }
         if (r > 0) break;
     }
@@ -1811,7 +1840,7 @@ static PyObject *Core_memory(Core *c, PyObject *Py_UNUSED(ignored)) {
 static PyObject *Core_stats(Core *c, PyObject *Py_UNUSED(ignored)) {
     uint64_t kept = c->nstates;
     if (c->compact) kept = c->nstates - (c->freed_chunks << CHUNK_BITS < c->nstates ? c->freed_chunks << CHUNK_BITS : c->nstates);
-    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:i,s:i,s:K,s:K,s:K,s:i,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:K}",
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:i,s:i,s:K,s:K,s:K,s:i,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:K,s:d}",
                          "states", (unsigned long long)c->nstates,
                          "expanded", (unsigned long long)c->head,
                          "edges", (unsigned long long)c->edges,
@@ -1829,7 +1858,8 @@ static PyObject *Core_stats(Core *c, PyObject *Py_UNUSED(ignored)) {
                          "parallel_expand_seconds", c->par_gen_s,
                          "parallel_commit_seconds", c->par_commit_s,
                          "parallel_expand_cpu_seconds", c->par_cpu_s,
-                         "parallel_lookups", (unsigned long long)c->par_lookups);
+                         "parallel_lookups", (unsigned long long)c->par_lookups,
+                         "parallel_commit_cpu_seconds", c->par_commit_cpu_s);
 }
 
 static PyObject *Core_get_states(Core *c, void *Py_UNUSED(x)) { return PyLong_FromUnsignedLongLong(c->nstates); }
