@@ -17,6 +17,7 @@ enumeration constant is its name, a product is a JSON array.
 from __future__ import annotations
 
 import re
+import weakref
 from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ __all__ = ["conform", "ConformResult", "Failure", "SilentClosureTooLarge", "to_m
 DEFAULT_SILENT_LIMIT = 100_000  # markings in one silent closure
 DEFAULT_SET_LIMIT = 1_000_000   # markings kept at once
 SHOWN_MARKINGS = 3
+REDUCE_AFTER = 16               # markings in one step before the eager silent steps are turned on
 
 
 class ValueMismatch(Exception):
@@ -204,7 +206,7 @@ class _Label:
 
 def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
             silent_limit: int = DEFAULT_SILENT_LIMIT, set_limit: int = DEFAULT_SET_LIMIT,
-            lazy: bool = True, reduce: bool = True) -> ConformResult:
+            lazy: bool = True, reduce: bool | None = None) -> ConformResult:
     """Replay ``trace`` on ``net`` (see the module docstring).
 
     ``lazy`` (the default) first replays firing silent transitions only when an event needs them
@@ -214,23 +216,39 @@ def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
     replay (full silent closure before every event) decides and explains: the verdict never
     depends on ``lazy``, only the time and the reported set sizes do.
 
-    ``reduce`` (the default) fires at once every silent step that provably cannot change what the
-    net may still do (:mod:`.reduce`: a partial-order reduction of the silent closure), so that
-    the set of possible markings does not multiply with pending clean-ups.  It changes neither the
-    verdict nor the failing event, only the markings reported and the time.
+    ``reduce=True`` fires at once every silent step that provably cannot change what the net may
+    still do (:mod:`.reduce`: a partial-order reduction of the silent closure), so that the set of
+    possible markings does not multiply with pending clean-ups.  It changes neither the verdict nor
+    the failing event, only the markings reported and the time.  ``None`` (the default) turns it
+    on once a set of possible markings grows past ``REDUCE_AFTER`` (below that, looking for such
+    steps costs more than it saves); ``False`` never.
     """
-    compiled = compile_net(net)
-    silent = [ct for ct in compiled if ct.ir.emit is None]
-    labels: dict[str, list[_Label]] = {}
-    for ct in compiled:
-        if ct.ir.emit is not None:
-            labels.setdefault(ct.ir.emit.label, []).append(_Label(ct))
-    norm = _normalizer(net, compiled) if reduce and silent else None
+    compiled, silent, labels = _prepared(net)
+    norm = _normalizer(net, compiled) if reduce is not False and silent else None
+    always = reduce is True
     if lazy and silent:
-        result = _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=True)
+        result = _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always, lazy=True)
         if result.ok:
             return result
-    return _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=False)
+    return _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always, lazy=False)
+
+
+_PREPARED: "weakref.WeakKeyDictionary[ir.Net, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _prepared(net: ir.Net) -> tuple:
+    """The net's compiled transitions, its silent ones, and its labels by event name (kept per net:
+    a CI job replays many traces on one model)."""
+    out = _PREPARED.get(net)
+    if out is None:
+        compiled = compile_net(net)
+        silent = [ct for ct in compiled if ct.ir.emit is None]
+        labels: dict[str, list[_Label]] = {}
+        for ct in compiled:
+            if ct.ir.emit is not None:
+                labels.setdefault(ct.ir.emit.label, []).append(_Label(ct))
+        out = _PREPARED[net] = (compiled, silent, labels)
+    return out
 
 
 def _normalizer(net, compiled):
@@ -252,19 +270,24 @@ def _normalizer(net, compiled):
     return Norm()
 
 
-def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, *, lazy: bool) -> ConformResult:
-    start = net.initial_marking if norm is None else norm(net.initial_marking)
+def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always: bool, *,
+            lazy: bool) -> ConformResult:
+    active = norm if always else None  # the eager steps, once they are on
+    start = net.initial_marking if active is None else active(net.initial_marking)
     current: dict = {start: None}  # insertion-ordered set
     stats = {"silent": 0, "max": 1}
     for i, ev in enumerate(trace.events):
         cands = labels.get(ev.event, [])
         expectations = [(lab, *lab.expected(ev)) for lab in cands]
         if lazy:
-            before, nxt = _lazy_step(net, silent, list(current), silent_limit, stats, ev, expectations, norm)
+            before, nxt = _lazy_step(net, silent, list(current), silent_limit, stats, ev, expectations, active)
         else:
-            before = _closure(net, silent, list(current), silent_limit, stats, ev, norm)
-            nxt = _match(net, before, expectations, norm)
+            before = _closure(net, silent, list(current), silent_limit, stats, ev, active)
+            nxt = _match(net, before, expectations, active)
         stats["max"] = max(stats["max"], len(before))
+        if active is None and norm is not None and len(before) > REDUCE_AFTER:
+            active = norm
+            nxt = {active(m): None for m in nxt}
         if len(nxt) > set_limit:
             raise SilentClosureTooLarge(
                 f"{trace.path}:{ev.line}: more than {set_limit:,} markings are possible after event "

@@ -1,7 +1,7 @@
 """The eager silent steps (protoverify/conform/reduce.py) change no verdict.
 
-``conform(..., reduce=False)`` replays with the plain silent closure; with the reduction on (the
-default) the verdict and the failing event must be the same, on the committed traces of both
+``conform(..., reduce=False)`` replays with the plain silent closure; with the reduction on from
+the start (``reduce=True``; by default it comes on once a set of markings grows) the verdict and the failing event must be the same, on the committed traces of both
 protocols and on mutants of some of them (non-conforming traces, where the exact replay decides).
 The generated nets of test_replay_oracle.py check the same against the explicit state graph.
 And the reduction does what it is for: pending clean-ups no longer multiply the possible markings.
@@ -38,7 +38,7 @@ def net_for(protocol: str, params: dict):
 
 
 def same(net, trace):
-    on, off = conform(net, trace), conform(net, trace, reduce=False)
+    on, off = conform(net, trace, reduce=True), conform(net, trace, reduce=False)
     assert (on.ok, on.matched) == (off.ok, off.matched), trace.path
     if not on.ok:
         assert on.failure.index == off.failure.index
@@ -82,7 +82,7 @@ def test_pending_cleanups_collapse():
     lines += [json.dumps({"seq": j, "time": float(j), "event": "worked", "job": j}) for j in range(1, 9)]
     trace = parse_trace("\n".join(lines) + "\n", "cleanup.jsonl")
     plain = conform(net, trace, lazy=False, reduce=False)
-    reduced = conform(net, trace, lazy=False)
+    reduced = conform(net, trace, lazy=False, reduce=True)
     assert plain.ok and reduced.ok
     # without the reduction each job finished before the last one is swept or not: 2**7 markings
     assert plain.final_markings == 2 ** 7
