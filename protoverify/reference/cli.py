@@ -124,7 +124,7 @@ def render_summary(s: dict) -> str:
               help="[bonjourgrid] mean gap between submissions in seconds (default 60; 0: all at once).")
 @click.option("--scenario", default=None, metavar="NAME",
               help="[pastrygrid] a run of models/pastrygrid.cpn's shape, for `protoverify conform`: `model`, or "
-                   "a name such as n3_diamond_u1_worker-busy_rdv_s4 (docs/conformance-pastrygrid.md); "
+                   "a name such as n3_diamond_u1_worker-busy_rdv_s4 (docs/conformance.md, PastryGrid); "
                    "--nodes and --seed fill the parts it leaves out.")
 def simulate(protocol: str, nodes: int, apps: int, seed: int, faults: str, until: float | None,
              output: str | None, report: bool, json_out: bool, replicas: int | None, tasks: str | None,
