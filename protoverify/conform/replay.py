@@ -273,6 +273,7 @@ def _normalizer(net, compiled):
 def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always: bool, *,
             lazy: bool) -> ConformResult:
     active = norm if always else None  # the eager steps, once they are on
+    relevance: dict = {}
     start = net.initial_marking if active is None else active(net.initial_marking)
     current: dict = {start: None}  # insertion-ordered set
     stats = {"silent": 0, "max": 1}
@@ -280,7 +281,10 @@ def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always: b
         cands = labels.get(ev.event, [])
         expectations = [(lab, *lab.expected(ev)) for lab in cands]
         if lazy:
-            before, nxt = _lazy_step(net, silent, list(current), silent_limit, stats, ev, expectations, active)
+            rel = relevance.get(ev.event)
+            if rel is None:
+                rel = relevance[ev.event] = _relevant(silent, labels.get(ev.event, []))
+            before, nxt = _lazy_step(net, silent, list(current), silent_limit, stats, ev, expectations, active, rel)
         else:
             before = _closure(net, silent, list(current), silent_limit, stats, ev, active)
             nxt = _match(net, before, expectations, active)
@@ -331,9 +335,45 @@ def _match(net, markings, expectations, norm=None) -> dict:
     return nxt
 
 
-def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent, expectations, norm):
+def _relevant(silent, cands) -> frozenset:
+    """The silent transitions that can help a candidate get enabled, directly or through others: those
+    that put tokens where it (or another such transition) takes or reads some, or take tokens from
+    where it wants none.  Another silent step can only take tokens such transitions need or add
+    tokens their inhibitor arcs forbid, so a lazy step needs no other (see :func:`_lazy_step`)."""
+    pos: set = set()
+    neg: set = set()
+
+    def wants(t: ir.Transition) -> None:
+        for arc in t.arcs:
+            if arc.kind in ("in", "read"):
+                pos.add(arc.place.index)
+            elif arc.kind == "inhibit":
+                neg.add(arc.place.index)
+    for lab in cands:
+        wants(lab.ct.ir)
+    rel: set = set()
+    grew = True
+    while grew:
+        grew = False
+        for ct in silent:
+            if ct.index in rel:
+                continue
+            if any((a.kind == "out" and a.place.index in pos) or (a.kind == "in" and a.place.index in neg)
+                   for a in ct.ir.arcs):
+                rel.add(ct.index)
+                wants(ct.ir)
+                grew = True
+    return frozenset(rel)
+
+
+def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent, expectations, norm,
+               relevant: frozenset | None = None):
     """Match the event in ``start``; if nothing matches, in the markings one silent step further,
-    and so on until something matches or the silent closure is exhausted."""
+    and so on until something matches or the silent closure is exhausted.
+
+    Only ``relevant`` silent transitions are fired (all if None).  That changes nothing: a marking
+    at the first level where the event matches has only relevant steps (a path with another step,
+    the step left out, is still a path, one level shorter, after which the event matches too)."""
     seen = dict.fromkeys(start)
     frontier = list(start)
     while frontier:
@@ -342,7 +382,7 @@ def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent
             return list(seen), nxt
         new = []
         for m in frontier:
-            for target in _silent_successors(net, silent, m, stats, norm):
+            for target in _silent_successors(net, silent, m, stats, norm, relevant):
                 if target not in seen:
                     seen[target] = None
                     new.append(target)
@@ -352,18 +392,23 @@ def _lazy_step(net, silent, start: list, limit: int, stats: dict, ev: TraceEvent
     return list(seen), {}
 
 
-def _silent_successors(net, silent, m, stats: dict, norm=None):
-    """Every marking one silent firing away from ``m`` (with repeats; after their eager steps if ``norm``)."""
+def _silent_successors(net, silent, m, stats: dict, norm=None, only: frozenset | None = None):
+    """Every marking one silent firing away from ``m`` (with repeats; after their eager steps if ``norm``;
+    by transitions in ``only`` if given)."""
     if norm is not None:
         known = norm.enabled_silent(m)
         if known is not None:
             views = LazyViews(m)
             for ct, env, removed in known:
+                if only is not None and ct.index not in only:
+                    continue
                 stats["silent"] += 1
                 yield norm(ct.fire(m, views, env, removed), m)
             return
     views = LazyViews(m)
     for ct in silent:
+        if only is not None and ct.index not in only:
+            continue
         try:
             for env, removed in ct.enabled(views):
                 stats["silent"] += 1
