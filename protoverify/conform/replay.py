@@ -30,6 +30,7 @@ from ..net.show import show_marking
 from ..explore.firing import compile_net
 from .reduce import _WILD as _NOT_KNOWN
 from .reduce import LazyViews
+from .reduce import _with_places as _hashed  # places that keep their hash: markings hash in O(places)
 from .trace import Trace, TraceEvent
 
 __all__ = ["conform", "ConformResult", "Failure", "SilentClosureTooLarge", "to_model_value",
@@ -274,7 +275,7 @@ def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always: b
             lazy: bool) -> ConformResult:
     active = norm if always else None  # the eager steps, once they are on
     relevance: dict = {}
-    start = net.initial_marking if active is None else active(net.initial_marking)
+    start = _hashed(net.initial_marking) if active is None else active(net.initial_marking)
     current: dict = {start: None}  # insertion-ordered set
     stats = {"silent": 0, "max": 1}
     for i, ev in enumerate(trace.events):
@@ -309,6 +310,52 @@ def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always: b
                          max(stats["max"], len(current)), len(current), stats["silent"], net=net)
 
 
+def _fire(ct, m, env, removed):
+    """``ct.fire(m, ...)`` for long traces: the same marking, but each changed place is edited in its
+    sorted tuple (a binary search per token) instead of rebuilt through a dict and a sort, so that a
+    place holding thousands of tokens (finished applications) costs a copy, not a sort."""
+    delta: dict = {}
+    for p, need in removed.items():
+        if need:
+            d = delta.setdefault(p, {})
+            for v, n in need.items():
+                d[v] = d.get(v, 0) - n
+    for p, fs in ct.produce:
+        d = delta.setdefault(p, {})
+        for f in fs:
+            for v, n in f(env):
+                d[v] = d.get(v, 0) + n
+    new = list(m)
+    for p, d in delta.items():
+        place = m[p]
+        if len(place) < 32:
+            counts = dict(place)
+            for v, n in d.items():
+                c = counts.get(v, 0) + n
+                if c:
+                    counts[v] = c
+                else:
+                    counts.pop(v, None)
+            new[p] = tuple(sorted(counts.items()))
+            continue
+        out = list(place)
+        for v in sorted(d):
+            n = d[v]
+            if not n:
+                continue
+            i = bisect_left(out, (v,))
+            if i < len(out) and out[i][0] == v:
+                c = out[i][1] + n
+                if c:
+                    out[i] = (v, c)
+                else:
+                    del out[i]
+            else:
+                out.insert(i, (v, n))
+        new[p] = tuple(out)
+    return _hashed(tuple(new))
+
+
 def _lookup(place: tuple, value):
     """The ``(value, count)`` entry of a place's sorted tuple, as a list of zero or one entries."""
     i = bisect_left(place, (value,))
@@ -320,7 +367,6 @@ def _match(net, markings, expectations, norm=None) -> dict:
     silent steps if ``norm``)."""
     nxt: dict = {}
     for m in markings:
-        full = LazyViews(m)
         for lab, values, why_not in expectations:
             if why_not is not None:
                 continue
@@ -328,7 +374,7 @@ def _match(net, markings, expectations, norm=None) -> dict:
             try:
                 for env, removed in ct.enabled(lab.views(m, values)):
                     if lab.matches(env, values):
-                        target = ct.fire(m, full, env, removed)
+                        target = _fire(ct, m, env, removed)
                         nxt[target if norm is None else norm(target, m)] = None
             except EvalFailure as err:
                 raise _runtime_error(net, ct, err, m) from None
@@ -398,12 +444,11 @@ def _silent_successors(net, silent, m, stats: dict, norm=None, only: frozenset |
     if norm is not None:
         known = norm.enabled_silent(m)
         if known is not None:
-            views = LazyViews(m)
             for ct, env, removed in known:
                 if only is not None and ct.index not in only:
                     continue
                 stats["silent"] += 1
-                yield norm(ct.fire(m, views, env, removed), m)
+                yield norm(_fire(ct, m, env, removed), m)
             return
     views = LazyViews(m)
     for ct in silent:
@@ -412,7 +457,7 @@ def _silent_successors(net, silent, m, stats: dict, norm=None, only: frozenset |
         try:
             for env, removed in ct.enabled(views):
                 stats["silent"] += 1
-                target = ct.fire(m, views, env, removed)
+                target = _fire(ct, m, env, removed)
                 yield target if norm is None else norm(target, m)
         except EvalFailure as err:
             raise _runtime_error(net, ct, err, m) from None
