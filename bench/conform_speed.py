@@ -49,7 +49,7 @@ def bonjourgrid(args) -> int:
     params = {k: v for k, v in trace.params.items() if k in ("N", "APPS", "W", "K", "CRASH")}
     net = load_model(ROOT / "models" / "bonjourgrid.cpn", params)
     t0 = time.process_time()
-    result = conform(net, trace, reduce=False if args.no_reduce else None)
+    result = conform(net, trace, reduce=not args.no_reduce)
     cpu = time.process_time() - t0
     n = len(trace.events)
     print(f"bonjourgrid: {args.nodes} machines, {args.apps:,} applications: {n:,} events "
@@ -88,7 +88,7 @@ def pastrygrid(args) -> int:
         key = tuple(sorted((k, v) for k, v in trace.params.items()
                            if k in ("N", "DAG", "WCRASH", "RCRASH", "UNFIT", "RETRY")))
         t0 = time.process_time()
-        result = conform(nets[key], trace, reduce=False if args.no_reduce else None)
+        result = conform(nets[key], trace, reduce=not args.no_reduce)
         cpu += time.process_time() - t0
         ok += result.ok
         most = max(most, result.max_markings)

@@ -39,7 +39,6 @@ __all__ = ["conform", "ConformResult", "Failure", "SilentClosureTooLarge", "to_m
 DEFAULT_SILENT_LIMIT = 100_000  # markings in one silent closure
 DEFAULT_SET_LIMIT = 1_000_000   # markings kept at once
 SHOWN_MARKINGS = 3
-REDUCE_AFTER = 16               # markings in one step before the eager silent steps are turned on
 
 
 class ValueMismatch(Exception):
@@ -207,7 +206,7 @@ class _Label:
 
 def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
             silent_limit: int = DEFAULT_SILENT_LIMIT, set_limit: int = DEFAULT_SET_LIMIT,
-            lazy: bool = True, reduce: bool | None = None) -> ConformResult:
+            lazy: bool = True, reduce: bool = True) -> ConformResult:
     """Replay ``trace`` on ``net`` (see the module docstring).
 
     ``lazy`` (the default) first replays firing silent transitions only when an event needs them
@@ -217,21 +216,18 @@ def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
     replay (full silent closure before every event) decides and explains: the verdict never
     depends on ``lazy``, only the time and the reported set sizes do.
 
-    ``reduce=True`` fires at once every silent step that provably cannot change what the net may
-    still do (:mod:`.reduce`: a partial-order reduction of the silent closure), so that the set of
-    possible markings does not multiply with pending clean-ups.  It changes neither the verdict nor
-    the failing event, only the markings reported and the time.  ``None`` (the default) turns it
-    on once a set of possible markings grows past ``REDUCE_AFTER`` (below that, looking for such
-    steps costs more than it saves); ``False`` never.
+    ``reduce`` (the default) fires at once every silent step that provably cannot change what the
+    net may still do (:mod:`.reduce`: a partial-order reduction of the silent closure), so that
+    the set of possible markings does not multiply with pending clean-ups.  It changes neither the
+    verdict nor the failing event, only the markings reported and the time.
     """
     compiled, silent, labels = _prepared(net)
-    norm = _normalizer(net, compiled) if reduce is not False and silent else None
-    always = reduce is True
+    norm = _normalizer(net, compiled) if reduce and silent else None
     if lazy and silent:
-        result = _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always, lazy=True)
+        result = _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=True)
         if result.ok:
             return result
-    return _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always, lazy=False)
+    return _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=False)
 
 
 _PREPARED: "weakref.WeakKeyDictionary[ir.Net, tuple]" = weakref.WeakKeyDictionary()
@@ -271,9 +267,7 @@ def _normalizer(net, compiled):
     return Norm()
 
 
-def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always: bool, *,
-            lazy: bool) -> ConformResult:
-    active = norm if always else None  # the eager steps, once they are on
+def _replay(net, trace, silent, labels, silent_limit, set_limit, active, *, lazy: bool) -> ConformResult:
     relevance: dict = {}
     start = _hashed(net.initial_marking) if active is None else active(net.initial_marking)
     current: dict = {start: None}  # insertion-ordered set
@@ -290,9 +284,6 @@ def _replay(net, trace, silent, labels, silent_limit, set_limit, norm, always: b
             before = _closure(net, silent, list(current), silent_limit, stats, ev, active)
             nxt = _match(net, before, expectations, active)
         stats["max"] = max(stats["max"], len(before))
-        if active is None and norm is not None and len(before) > REDUCE_AFTER:
-            active = norm
-            nxt = {active(m): None for m in nxt}
         if len(nxt) > set_limit:
             raise SilentClosureTooLarge(
                 f"{trace.path}:{ev.line}: more than {set_limit:,} markings are possible after event "

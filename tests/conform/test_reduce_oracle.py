@@ -1,7 +1,7 @@
 """The eager silent steps (protoverify/conform/reduce.py) change no verdict.
 
-``conform(..., reduce=False)`` replays with the plain silent closure; with the reduction on from
-the start (``reduce=True``; by default it comes on once a set of markings grows) the verdict and the failing event must be the same, on the committed traces of both
+``conform(..., reduce=False)`` replays with the plain silent closure; with the reduction on (the
+default) the verdict and the failing event must be the same, on the committed traces of both
 protocols and on mutants of some of them (non-conforming traces, where the exact replay decides).
 The generated nets of test_replay_oracle.py check the same against the explicit state graph.
 And the reduction does what it is for: pending clean-ups no longer multiply the possible markings.
