@@ -29,7 +29,7 @@ model Valid
 
 param N = 3
 
-colset Proc   = 1..N symmetric
+colset Proc   = 1..N   // not `symmetric`: next(p), constants and N single values out (PV312)
 colset Kind   = { get, put }
 colset Status = { ok, failed, busy }
 colset Req    = Proc * Kind
