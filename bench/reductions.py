@@ -2,6 +2,7 @@
 
     python bench/reductions.py            # the tables of docs/performance.md ("Reductions"), ~10 min
     python bench/reductions.py --quick    # smaller sizes, ~1 min
+    python bench/reductions.py --large --max-states 60000000 --timeout 3000   # BonjourGrid N=2..5, symmetry
 
 Every figure is a state count (deterministic) plus the CPU time of the
 process (``time.process_time``) for the reduced exploration, which runs in the
@@ -123,13 +124,32 @@ def protocol_table(rows, max_states, timeout):
               f"{full.dead_markings} / {' / '.join(deads)} | {' / '.join(dts)} |", flush=True)
 
 
+def bonjourgrid_symmetry_table(sizes, max_states, timeout):
+    print("\n## Symmetry: BonjourGrid (Node symmetric), full (compiled explorer) vs orbits\n")
+    print("| N | full states | orbits | factor | N! | factor / N! | dead (full / orbits) | CPU s full | CPU s reduced |")
+    print("|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    for n in sizes:
+        net = protoverify.load_model(ROOT / "models" / "bonjourgrid.cpn", {"N": n})
+        full, dt_full = _full(net, max_states, timeout)
+        red, dt = _reduced(net, True, False, max_states, timeout)
+        f = full.states / red.states
+        print(f"| {n} | {_n(full)} | {_n(red)} | {f:,.2f} | {math.factorial(n):,} | {f / math.factorial(n):.2f} "
+              f"| {full.dead_markings} / {red.dead_markings} | {dt_full:.1f} | {dt:.1f} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--large", action="store_true",
+                    help="only BonjourGrid N=2..5 under --symmetry (N=5: 20M markings in the compiled explorer, "
+                         "~2 GB, and ~5 CPU minutes for the orbits); use with --max-states 60000000 --timeout 3000")
     ap.add_argument("--max-states", type=int, default=2_000_000)
     ap.add_argument("--timeout", type=float, default=300.0, help="per exploration (seconds)")
     args = ap.parse_args()
     print(f"# protoverify reductions benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
+    if args.large:
+        bonjourgrid_symmetry_table(range(2, 6), args.max_states, args.timeout)
+        return
     if args.quick:
         counters_table(range(2, 5), 12, args.max_states, args.timeout)
         symmetry_table(range(2, 7), args.max_states, args.timeout)
