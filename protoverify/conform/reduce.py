@@ -57,9 +57,23 @@ MEMO_SIZE = 50_000      # normal forms remembered
 MAX_BACKOFF = 256       # a binding found not reducible n times in a row is not examined for min(2**n, this) checks
 
 
+BIG_PLACE = 32          # places with this many distinct tokens keep their own hash
+
+
 class _Place(tuple):
-    """A place's tokens (the canonical sorted tuple) that computes its hash once: a marking's hash is
-    then the hash of its places' hashes, however many tokens they hold."""
+    """A long place's tokens (the canonical sorted tuple) that computes its hash once."""
+
+    def __hash__(self):
+        try:
+            return self._h
+        except AttributeError:
+            h = self._h = tuple.__hash__(self)
+            return h
+
+
+class _Marking(tuple):
+    """A marking that computes its hash once, from its places (long ones :class:`_Place`): equal to,
+    and of the same hash as, the plain tuple."""
 
     def __hash__(self):
         try:
@@ -70,11 +84,10 @@ class _Place(tuple):
 
 
 def _with_places(m):
-    """``m`` with every place a :class:`_Place` (the same marking, equal and of equal hash)."""
-    for x in m:
-        if type(x) is not _Place:
-            return tuple(x if type(x) is _Place else _Place(x) for x in m)
-    return m
+    """``m`` as a :class:`_Marking` whose long places are :class:`_Place` (the same marking)."""
+    if type(m) is _Marking:
+        return m
+    return _Marking([x if type(x) is _Place or len(x) < BIG_PLACE else _Place(x) for x in m])
 
 
 class LazyViews:

@@ -30,7 +30,8 @@ from ..net.show import show_marking
 from ..explore.firing import compile_net
 from .reduce import _WILD as _NOT_KNOWN
 from .reduce import LazyViews
-from .reduce import _with_places as _hashed  # places that keep their hash: markings hash in O(places)
+from .reduce import BIG_PLACE, _Marking, _Place
+from .reduce import _with_places as _hashed  # markings that keep their hash (and long places theirs)
 from .trace import Trace, TraceEvent
 
 __all__ = ["conform", "ConformResult", "Failure", "SilentClosureTooLarge", "to_model_value",
@@ -219,14 +220,19 @@ def conform(net: ir.Net, trace: Trace, *, params: dict | None = None,
     ``reduce`` (the default) fires at once every silent step that provably cannot change what the
     net may still do (:mod:`.reduce`: a partial-order reduction of the silent closure), so that
     the set of possible markings does not multiply with pending clean-ups.  It changes neither the
-    verdict nor the failing event, only the markings reported and the time.
+    verdict nor the failing event, only the markings reported and the time.  With ``lazy`` too, a
+    plain lazy replay comes first, then (if it gets stuck) a lazy replay with the eager steps, then
+    the exact one.
     """
     compiled, silent, labels = _prepared(net)
     norm = _normalizer(net, compiled) if reduce and silent else None
     if lazy and silent:
-        result = _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=True)
-        if result.ok:
-            return result
+        # plain first (cheapest per event); then with the eager steps, which take some silent steps
+        # before an event that would disable them, where the plain lazy replay takes them too late
+        for eager in ((None, norm) if norm is not None else (None,)):
+            result = _replay(net, trace, silent, labels, silent_limit, set_limit, eager, lazy=True)
+            if result.ok:
+                return result
     return _replay(net, trace, silent, labels, silent_limit, set_limit, norm, lazy=False)
 
 
@@ -304,7 +310,8 @@ def _replay(net, trace, silent, labels, silent_limit, set_limit, active, *, lazy
 def _fire(ct, m, env, removed):
     """``ct.fire(m, ...)`` for long traces: the same marking, but each changed place is edited in its
     sorted tuple (a binary search per token) instead of rebuilt through a dict and a sort, so that a
-    place holding thousands of tokens (finished applications) costs a copy, not a sort."""
+    place holding thousands of tokens (finished applications) costs a copy, not a sort.  ``m``
+    comes from :func:`_hashed` or from here (its long places are :class:`_Place`)."""
     delta: dict = {}
     for p, need in removed.items():
         if need:
@@ -328,6 +335,8 @@ def _fire(ct, m, env, removed):
                 else:
                     counts.pop(v, None)
             new[p] = tuple(sorted(counts.items()))
+            if len(new[p]) >= BIG_PLACE:
+                new[p] = _Place(new[p])
             continue
         out = list(place)
         for v in sorted(d):
@@ -343,8 +352,8 @@ def _fire(ct, m, env, removed):
                     del out[i]
             else:
                 out.insert(i, (v, n))
-        new[p] = tuple(out)
-    return _hashed(tuple(new))
+        new[p] = _Place(out) if len(out) >= BIG_PLACE else tuple(out)
+    return _Marking(new)
 
 
 def _lookup(place: tuple, value):
