@@ -60,20 +60,31 @@ MAX_BACKOFF = 256       # a binding found not reducible n times in a row is not 
 BIG_PLACE = 32          # places with this many distinct tokens keep their own hash
 
 
+HASH_MASK = (1 << 61) - 1
+
+
+def entries_hash(entries) -> int:
+    """The hash of a long place: the sum of its entries' hashes, so that editing one entry updates it
+    in constant time (:func:`protoverify.conform.replay._fire`) instead of rehashing thousands."""
+    return sum(map(hash, entries)) & HASH_MASK
+
+
 class _Place(tuple):
-    """A long place's tokens (the canonical sorted tuple) that computes its hash once."""
+    """A long place's tokens (the canonical sorted tuple) with an order-free hash computed once.
+
+    Its hash is not the plain tuple's: a marking holds a long place always as a ``_Place``
+    (:func:`_with_places`, ``_fire``), never as a plain tuple, before it is hashed."""
 
     def __hash__(self):
         try:
             return self._h
         except AttributeError:
-            h = self._h = tuple.__hash__(self)
+            h = self._h = entries_hash(self)
             return h
 
 
-class _Marking(tuple):
-    """A marking that computes its hash once, from its places (long ones :class:`_Place`): equal to,
-    and of the same hash as, the plain tuple."""
+class _Marking(_Place):
+    """A marking that computes its hash once, from its places (long ones :class:`_Place`)."""
 
     def __hash__(self):
         try:
@@ -502,11 +513,11 @@ class Reducer:
             self.eager_steps += 1
             if chain is None:
                 chain = {m}
+            m2 = _with_places(m2)
             if m2 in chain or len(chain) >= MAX_EAGER_CHAIN:
                 m = m2  # a cycle of eager steps (every marking on it has the same future), or enough
                 enabled = None
                 break
-            m2 = _with_places(m2)
             chain.add(m2)
             m = m2
         self._memo[start] = m

@@ -30,7 +30,7 @@ from ..net.show import show_marking
 from ..explore.firing import compile_net
 from .reduce import _WILD as _NOT_KNOWN
 from .reduce import LazyViews
-from .reduce import BIG_PLACE, _Marking, _Place
+from .reduce import BIG_PLACE, HASH_MASK, _Marking, _Place, entries_hash
 from .reduce import _with_places as _hashed  # markings that keep their hash (and long places theirs)
 from .trace import Trace, TraceEvent
 
@@ -339,20 +339,28 @@ def _fire(ct, m, env, removed):
                 new[p] = _Place(new[p])
             continue
         out = list(place)
+        h = hash(place) if type(place) is _Place else entries_hash(place)
         for v in sorted(d):
             n = d[v]
             if not n:
                 continue
             i = bisect_left(out, (v,))
             if i < len(out) and out[i][0] == v:
+                h -= hash(out[i])
                 c = out[i][1] + n
                 if c:
                     out[i] = (v, c)
+                    h += hash(out[i])
                 else:
                     del out[i]
             else:
                 out.insert(i, (v, n))
-        new[p] = _Place(out) if len(out) >= BIG_PLACE else tuple(out)
+                h += hash(out[i])
+        if len(out) >= BIG_PLACE:
+            new[p] = _Place(out)
+            new[p]._h = h & HASH_MASK  # = entries_hash(out), updated entry by entry
+        else:
+            new[p] = tuple(out)
     return _Marking(new)
 
 
