@@ -115,7 +115,9 @@ def unpreserved(prop, reduction: str, finals=()) -> str | None:
             return None
         if k == "live":
             return None if prop.live_slot is None else "liveness per value (`for x in X`) is not kept by orbits"
-        return f"{k.upper() if k in ('ctl', 'ltl') else k} properties are not reduced (lasso counterexamples)"
+        why = {"ctl": "their witnesses and counterexamples are paths of the full graph",
+               "ltl": "their lasso counterexamples are paths of the full graph"}.get(k, "not known to be kept")
+        return f"{k.upper() if k in ('ctl', 'ltl') else k} properties are not reduced: {why}"
     if reduction == "por":
         if k == "deadlock":
             return None
