@@ -854,6 +854,23 @@ static int grow_scratch(Core *c, uint64_t n) {
  * the expansion met, if any (consumed).  Returns 0 to go on, 1 when the
  * search stopped (status set), -1 on a Python error.
  */
+/* the state at the queue head has all its n successors recorded: end its
+   successor list, note it if dead, and move the head on (both the sequential
+   and the parallel commit end here) */
+static int close_state(Core *c, uint64_t head, int64_t n) {
+    if (c->keep) {
+        if (grow_u64(&c->succ_off, &c->succ_off_cap, head + 2) < 0) return -1;
+        c->succ_off[head + 1] = c->nsucc;
+    }
+    if (n == 0) {
+        if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return -1;
+        c->dead[c->ndead++] = (uint32_t)head;
+    }
+    c->head = head + 1;
+    if (c->compact) release_chunks(c);
+    return 0;
+}
+
 static int commit(Core *c, uint64_t head, int64_t n, const int32_t *binds, const uint64_t *sbuf,
                   const uint64_t *shash, const uint32_t *known, PyObject *err) {
     const int32_t nwords = c->nwords;
@@ -910,17 +927,7 @@ static int commit(Core *c, uint64_t head, int64_t n, const int32_t *binds, const
         c->status = ST_ERROR;
         return 1;
     }
-    if (c->keep) {
-        if (grow_u64(&c->succ_off, &c->succ_off_cap, head + 2) < 0) return -1;
-        c->succ_off[head + 1] = c->nsucc;
-    }
-    if (n == 0) {
-        if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return -1;
-        c->dead[c->ndead++] = (uint32_t)head;
-    }
-    c->head = head + 1;
-    if (c->compact) release_chunks(c);
-    return 0;
+    return close_state(c, head, n);
 }
 
 /* expand the state at the queue head on the calling thread (which holds the
@@ -1370,17 +1377,7 @@ static int commit_batch_state(Core *c, Pool *P, uint64_t i, int dirty) {
             c->succ[c->nsucc++] = ((uint64_t)target << 32) | (uint32_t)u;
         }
     }
-    if (c->keep) {
-        if (grow_u64(&c->succ_off, &c->succ_off_cap, head + 2) < 0) return -1;
-        c->succ_off[head + 1] = c->nsucc;
-    }
-    if (n == 0) {
-        if (grow_u32(&c->dead, &c->dead_cap, c->ndead + 1) < 0) return -1;
-        c->dead[c->ndead++] = (uint32_t)head;
-    }
-    c->head = head + 1;
-    if (c->compact) release_chunks(c);
-    return 0;
+    return close_state(c, head, n);
 }
 
 static double now_s(void) {
