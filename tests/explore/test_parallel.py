@@ -23,7 +23,9 @@ from hypothesis import HealthCheck, given, note, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parents[2]))
 
+from bench.explorer import philosophers_pt  # noqa: E402  (the MCC net the benchmark measures)
 from snapshots import outcome  # noqa: E402
 
 from protoverify import ModelRuntimeError, explore, load_model, load_model_text  # noqa: E402
@@ -112,25 +114,9 @@ def test_protocol_models_at_defaults(name):
     assert _report(par) == _report(seq)
 
 
-def _philosophers_pt(n: int) -> str:
-    lines = [f"model PhilosophersPT{n}"]
-    for i in range(1, n + 1):
-        lines += [f"place Think_{i} : Unit = unit", f"place Fork_{i} : Unit = unit", f"place Catch1_{i} : Unit",
-                  f"place Catch2_{i} : Unit", f"place Eat_{i} : Unit"]
-    for i in range(1, n + 1):
-        j = n if i == 1 else i - 1
-        lines += [f"transition FF1a_{i} in Think_{i} : unit in Fork_{j} : unit out Catch1_{i} : unit",
-                  f"transition FF1b_{i} in Think_{i} : unit in Fork_{i} : unit out Catch2_{i} : unit",
-                  f"transition FF2a_{i} in Catch1_{i} : unit in Fork_{i} : unit out Eat_{i} : unit",
-                  f"transition FF2b_{i} in Catch2_{i} : unit in Fork_{j} : unit out Eat_{i} : unit",
-                  f"transition End_{i} in Eat_{i} : unit out Think_{i} : unit out Fork_{i} : unit "
-                  f"out Fork_{j} : unit"]
-    return "\n".join(lines) + "\n"
-
-
 def test_generated_pt_net_with_default_batches():
     """Philosophers-PT N=9 (19,683 states): batches of the default size, a helper thread busy."""
-    net = load_model_text(_philosophers_pt(9))
+    net = load_model_text(philosophers_pt(9))
     seq = explore(net, explorer="compiled", workers=1, keep_successors=True)
     par = explore(net, explorer="compiled", workers=2, keep_successors=True)
     assert par.states == seq.states == 3 ** 9
