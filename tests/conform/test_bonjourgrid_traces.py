@@ -23,28 +23,16 @@ import pytest
 
 from protoverify.conform import conform, parse_trace, read_trace
 from protoverify.conform.cli import render_result
-from protoverify.loader import load_model
+
+from conform_models import net_for  # tests/conform/conform_models.py
 from protoverify.reference.bonjourgrid_run import Workload, run_bonjourgrid
 from protoverify.reference.trace import TraceRecorder
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "bonjourgrid.cpn"
 TRACES = sorted((ROOT / "traces" / "bonjourgrid").glob("*.jsonl"))
 
 sys.path.insert(0, str(ROOT / "traces"))
 from regenerate import SCENARIOS  # noqa: E402
-
-_NETS: dict = {}
-
-
-def net_for(params: dict):
-    """The model with the header's model parameters (what `protoverify conform` does)."""
-    ours = {k: v for k, v in params.items() if k in ("N", "APPS", "W", "K", "CRASH")}
-    key = tuple(sorted(ours.items()))
-    if key not in _NETS:
-        _NETS[key] = load_model(MODEL, ours)
-    return _NETS[key]
-
 
 def test_enough_committed_traces():
     assert len(TRACES) >= 10
@@ -54,7 +42,7 @@ def test_enough_committed_traces():
 @pytest.mark.parametrize("path", TRACES, ids=[p.stem for p in TRACES])
 def test_committed_trace_conforms(path):
     trace = read_trace(str(path))
-    result = conform(net_for(trace.params), trace)
+    result = conform(net_for("bonjourgrid", trace.params), trace)
     assert result.ok, render_result(result)
     assert result.matched == len(trace.events) > 0
 
@@ -92,7 +80,7 @@ def fresh_cases(count: int = 4):
 def test_fresh_run_conforms(case):
     nodes, apps, tasks, faults, seed = case
     trace = parse_trace(simulate(nodes, apps, tasks, faults, seed), f"seed-{seed}.jsonl")
-    result = conform(net_for(trace.params), trace)
+    result = conform(net_for("bonjourgrid", trace.params), trace)
     cmd = (f"protoverify simulate bonjourgrid --nodes {nodes} --apps {apps} --tasks {tasks} --seed {seed}"
            + (f" --faults '{faults}'" if faults else "") + " -o t.jsonl && protoverify conform "
            "models/bonjourgrid.cpn t.jsonl")

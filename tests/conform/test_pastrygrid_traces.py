@@ -28,27 +28,15 @@ import pytest
 
 from protoverify.conform import conform, parse_trace, read_trace
 from protoverify.conform.cli import render_result
-from protoverify.loader import load_model
+
+from conform_models import net_for  # tests/conform/conform_models.py
 from protoverify.reference.pastrygrid_scenarios import (COMMITTED, SLOW, Scenario, parse_crashes, parse_scenario,
                                                         run_scenario, scenario_trace)
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "pastrygrid.cpn"
 DIR = ROOT / "traces" / "pastrygrid"
 TRACES = sorted(DIR.glob("*.jsonl"))
 PARAMS = ("N", "DAG", "WCRASH", "RCRASH", "UNFIT", "RETRY")
-
-_NETS: dict = {}
-
-
-def net_for(params: dict):
-    """The model with the header's model parameters (what `protoverify conform` does)."""
-    ours = {k: v for k, v in params.items() if k in PARAMS}
-    key = tuple(sorted(ours.items()))
-    if key not in _NETS:
-        _NETS[key] = load_model(MODEL, ours)
-    return _NETS[key]
-
 
 def test_enough_committed_traces():
     assert len(TRACES) >= 10
@@ -64,7 +52,7 @@ def test_enough_committed_traces():
 def test_committed_trace_conforms(path):
     trace = read_trace(str(path))
     assert set(PARAMS) <= set(trace.params), "the header carries the model's parameters"
-    result = conform(net_for(trace.params), trace)
+    result = conform(net_for("pastrygrid", trace.params), trace)
     assert result.ok, render_result(result)
     assert result.matched == len(trace.events) > 0
 
@@ -116,5 +104,5 @@ def test_fresh_run_conforms(sc):
            "protoverify conform models/pastrygrid.cpn t.jsonl")
     assert summary["converged"], f"seed {sc.seed}: the overlay had not converged at submission ({cmd})"
     assert summary["unfinished"] == 0, f"seed {sc.seed}: the application did not end; reproduce with:\n  {cmd}"
-    result = conform(net_for(trace.params), trace)
+    result = conform(net_for("pastrygrid", trace.params), trace)
     assert result.ok, f"seed {sc.seed} does not conform; reproduce with:\n  {cmd}\n{render_result(result)}"

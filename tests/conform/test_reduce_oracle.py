@@ -19,23 +19,13 @@ import pytest
 from protoverify import load_model_text
 from protoverify.conform import conform, parse_trace, read_trace
 from protoverify.conform.mutate import mutants
-from protoverify.loader import load_model
+
+from conform_models import net_for  # tests/conform/conform_models.py
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = {"bonjourgrid": ("N", "APPS", "W", "K", "CRASH"),
-          "pastrygrid": ("N", "DAG", "WCRASH", "RCRASH", "UNFIT", "RETRY")}
 TRACES = sorted((ROOT / "traces").glob("*/*.jsonl"))
 MUTATED = ["bonjourgrid/n3_a1_clean_s1", "bonjourgrid/n4_a2_coordcrash_delay_s2",
            "pastrygrid/n3_diamond_u1_worker-busy_rdv-busy_s1", "pastrygrid/n4_join_u0_rdv-busy_s1"]
-_NETS: dict = {}
-
-
-def net_for(protocol: str, params: dict):
-    key = (protocol, tuple(sorted((k, v) for k, v in params.items() if k in PARAMS[protocol])))
-    if key not in _NETS:
-        _NETS[key] = load_model(ROOT / "models" / f"{protocol}.cpn", dict(key[1]))
-    return _NETS[key]
-
 
 def same(net, trace):
     on, off = conform(net, trace, reduce=True), conform(net, trace, reduce=False)
