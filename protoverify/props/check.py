@@ -196,21 +196,18 @@ def _scan(space: StateSpace, props: list[Property]) -> dict[int, object]:
             found[id(p)] = None
         pending.append((p, _known(space, p)))
     s = 0
-    while pending:
-        pending = [(p, k) for p, k in pending if s < k]
-        if not pending:
-            break
+    pending = [(p, k) for p, k in pending if k > 0]
+    while pending:  # every pending property looks at state s (s < its k)
         ctx = StateContext(space, s)
         still = []
         for p, k in pending:
             value = bool(p.predicate(ctx))
-            if p.kind == "home":
-                if value:
-                    found[id(p)].append(s)
-                still.append((p, k))
-            elif value == (p.kind == "reachable"):
+            if p.kind != "home" and value == (p.kind == "reachable"):
                 found[id(p)] = s
-            else:
+                continue
+            if value and p.kind == "home":
+                found[id(p)].append(s)
+            if s + 1 < k:
                 still.append((p, k))
         pending = still
         s += 1

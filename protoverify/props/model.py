@@ -214,6 +214,11 @@ def compile_predicate(e: ir.Expr, nslots: int):
         try:
             return memo[key]
         except KeyError:
+            if len(memo) >= PREDICATE_MEMO:
+                memo.clear()  # bounded: a predicate reading most places sees as many keys as states
             value = memo[key] = evaluate(ctx)
             return value
     return predicate
+
+
+PREDICATE_MEMO = 100_000  # projections remembered per predicate
