@@ -69,29 +69,30 @@ def entries_hash(entries) -> int:
     return sum(map(hash, entries)) & HASH_MASK
 
 
-class _Place(tuple):
-    """A long place's tokens (the canonical sorted tuple) with an order-free hash computed once.
+class _HashedOnce(tuple):
+    """A tuple that computes its hash (``_hash_of``) once and keeps it."""
+
+    _hash_of = tuple.__hash__
+
+    def __hash__(self):
+        try:
+            return self._h
+        except AttributeError:
+            h = self._h = type(self)._hash_of(self)
+            return h
+
+
+class _Place(_HashedOnce):
+    """A long place's tokens (the canonical sorted tuple) with an order-free hash.
 
     Its hash is not the plain tuple's: a marking holds a long place always as a ``_Place``
     (:func:`_with_places`, ``_fire``), never as a plain tuple, before it is hashed."""
 
-    def __hash__(self):
-        try:
-            return self._h
-        except AttributeError:
-            h = self._h = entries_hash(self)
-            return h
+    _hash_of = entries_hash
 
 
-class _Marking(_Place):
-    """A marking that computes its hash once, from its places (long ones :class:`_Place`)."""
-
-    def __hash__(self):
-        try:
-            return self._h
-        except AttributeError:
-            h = self._h = tuple.__hash__(self)
-            return h
+class _Marking(_HashedOnce):
+    """A marking whose hash is computed once, from its places (long ones :class:`_Place`)."""
 
 
 def _with_places(m):
