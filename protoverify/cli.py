@@ -218,11 +218,7 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
         return
     if progress is not None:
         progress.stop()
-    report = build_report(space, results, home)
-    if reductions is not None:
-        stats = report.pop("stats")
-        report["reductions"] = reductions
-        report["stats"] = stats
+    report = build_report(space, results, home, reductions)
     if cex_trace is not None:
         _write_trace(space, results or [], cex_trace)
     if json_out:
@@ -232,13 +228,7 @@ def check(model: str, defines: tuple[str, ...], max_states: int | None, timeout:
         r = next(r for r in results if r.name == explain)
         click.echo("\n".join(render_result(space, r, full=True)))
     else:
-        text = render_text(space, report, results)
-        if reductions is not None:
-            from .explore.reduce.run import render_reductions
-            lines = text.split("\n")
-            at = next((i + 1 for i, ln in enumerate(lines) if ln.startswith("state space:")), 1)
-            text = "\n".join(lines[:at] + render_reductions(reductions) + lines[at:])
-        click.echo(text, nl=False)
+        click.echo(render_text(space, report, results), nl=False)
     if not quiet:
         s = report["stats"]
         rate = f" ({s['states_per_second']:,} states/s)" if s["states_per_second"] else ""

@@ -16,7 +16,9 @@ EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 MAX_DEADLOCKS_SHOWN = 10
 
 
-def build_report(space: StateSpace, results: list | None = None, home: dict | None = None) -> dict:
+def build_report(space: StateSpace, results: list | None = None, home: dict | None = None,
+                 reductions: dict | None = None) -> dict:
+    """The report of ``check`` as JSON-ready data (``reductions``: what ``--symmetry``/``--por`` did)."""
     net = space.net
     deadlocks = []
     for state in space.dead[:MAX_DEADLOCKS_SHOWN]:
@@ -55,6 +57,7 @@ def build_report(space: StateSpace, results: list | None = None, home: dict | No
         "verdict": verdict,
         **({"properties": [r.to_json() for r in results]} if results is not None else {}),
         **({"home_markings": home} if home is not None else {}),
+        **({"reductions": reductions} if reductions is not None else {}),
         "stats": _stats(space, seconds),
     }
 
@@ -115,6 +118,9 @@ def render_text(space: StateSpace, report: dict, results: list | None = None) ->
         "timeout": "INCOMPLETE: stopped by --timeout",
     }.get(report["stop_reason"], "INCOMPLETE")
     lines.append(f"state space: {report['states']:,} markings, {report['edges']:,} edges ({status})")
+    if "reductions" in report:
+        from .explore.reduce.run import render_reductions
+        lines += render_reductions(report["reductions"])
     if space.compact:
         p = report["stats"]["missed_state_probability"]
         lines.append(f"  hash compaction (64-bit fingerprints): probability that a marking was missed {p:.1e}")

@@ -20,7 +20,6 @@ import sys
 import time
 from array import array
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from ..errors import ModelRuntimeError
 from ..net import ir
@@ -94,13 +93,6 @@ class StateSpace:
     fallback: str | None = None     # why the compiled explorer was not used, when it was asked for
     compact: bool = False           # hash compaction: states may have been missed
     workers: int = 1                # threads that expanded states (compiled explorer; Python: 1)
-
-    @property
-    def stats(self) -> SimpleNamespace:
-        """How it was built: ``engine`` (explorer), ``bytes_per_state``, ``fallback``, ``compact``, ``workers``."""
-        return SimpleNamespace(engine=self.explorer, bytes_per_state=self.bytes_per_state(),
-                               fallback=self.fallback, compact=self.compact, seconds=self.elapsed,
-                               workers=self.workers)
 
     def bytes_per_state(self) -> float | None:
         """Memory held per state (an estimate from a sample for the Python explorer)."""

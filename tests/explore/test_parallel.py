@@ -61,7 +61,7 @@ def same_as_sequential(net, workers=(2, 3), **kw):
         else:
             for key in first[1]:
                 assert first[1][key] == other[1][key], f"{key} differs with {w} workers"
-            assert par.stats.workers == w
+            assert par.workers == w
     assert _threads() == before, "a worker thread outlived its run"
     return first, par
 
@@ -190,7 +190,7 @@ def test_compaction(monkeypatch):
 
 def test_python_explorer_runs_on_one_thread():
     net = load_model(str(ROOT / "models" / "examples" / "mutex.cpn"))
-    assert explore(net, explorer="python", workers=4).stats.workers == 1
+    assert explore(net, explorer="python", workers=4).workers == 1
 
 
 def test_resolve_workers():
