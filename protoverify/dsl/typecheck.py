@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from types import SimpleNamespace
 
 from ..diagnostics import Source, make
 from ..errors import InputError, ModelError
 from ..net import colours as C
 from ..net import ir
 from ..net.evaluate import EvalFailure, compile_ms, eval_const
+from ..net.symcheck import symmetry_violations
 from . import ast as A
 
 __all__ = ["check_model", "apply_overrides"]
@@ -136,9 +138,6 @@ class _Checker:
 
     def _check_symmetry(self, transitions) -> None:
         """PV312: the model must not tell apart the values of a `symmetric` colour set."""
-        from types import SimpleNamespace
-
-        from ..explore.reduce.symcheck import symmetry_violations
         view = SimpleNamespace(colsets=self.colsets, functions=self.functions,
                                places=tuple(self.places.values()), transitions=transitions)
         for v in symmetry_violations(view):

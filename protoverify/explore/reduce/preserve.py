@@ -15,7 +15,7 @@ por         ``deadlock``; ``invariant``, ``reachable`` and ``bound`` whose
 A predicate is *symmetric* when it never names an individual value of a
 symmetric colour set: no constant of one in a ``count`` pattern or a
 comparison, no ordering or arithmetic on its values (the same rules the type
-checker applies to models, :mod:`.symcheck`); quantifiers over a symmetric set
+checker applies to models, :mod:`protoverify.net.symcheck`); quantifiers over a symmetric set
 are fine.  CTL and LTL are never reduced (their lasso counterexamples would
 need a cycle of the full graph).
 """
@@ -26,7 +26,7 @@ import dataclasses
 
 from ...net import colours as C
 from ...net import ir
-from .symcheck import _same, _Walker, sym_signature
+from ...net.symcheck import _same, _Walker, sym_signature
 
 __all__ = ["predicate_symmetric", "predicate_places", "unpreserved"]
 

@@ -1,7 +1,7 @@
 """Canonical representatives of markings under permutations of the symmetric colour sets.
 
 The values of a colour set declared ``symmetric`` are interchangeable (the
-type checker enforces it, :mod:`.symcheck`), so permuting them maps reachable
+type checker enforces it, :mod:`protoverify.net.symcheck`), so permuting them maps reachable
 markings to reachable markings and the state space can be explored one
 *orbit* at a time: each marking is replaced by a canonical member of its
 orbit (a function of the orbit only, so two markings of one orbit get the
@@ -47,7 +47,7 @@ import itertools
 
 from ...net import colours as C
 from ...net import ir
-from .symcheck import sym_signature, symmetric_sets
+from ...net.symcheck import sym_signature, symmetric_sets
 
 __all__ = ["Canonicaliser", "MAX_PERMS"]
 

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...net import colours as C
-from ...net import ir
+from . import colours as C
+from . import ir
 
 __all__ = ["Violation", "symmetry_violations", "sym_signature", "symmetric_sets"]
 
